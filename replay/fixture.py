@@ -1,0 +1,84 @@
+"""The object the ``llm_replay`` fixture gives a test: clients and transports bound to the
+test's record/replay ``Player``."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from replay.player import Mode, Player
+from replay.transport import Flavour, default_flavour, flavour_module, replay_transport
+
+REPLAY_API_KEY = "llm-replay-no-key"
+
+
+class LLMReplay:
+    """Record/replay handle of one test.
+
+    ``openai()``/``async_openai()`` give openai clients whose HTTP client goes through the
+    record/replay transport; ``http_client()``/``transport()`` (and their async twins) are for
+    code that builds its own client. ``flavour`` picks ``"httpx"`` (openai 2.x) or ``"httpx2"``
+    (openai 3.x); by default the one the installed openai uses.
+    """
+
+    def __init__(self, player: Player, base_url: str, model: str) -> None:
+        self._player = player
+        self.base_url = base_url
+        self.model = model
+        self._opened: list[Any] = []
+
+    @property
+    def mode(self) -> Mode:
+        """``replay``, ``record``, ``missing`` or ``live``."""
+        return self._player.mode
+
+    def transport(self, flavour: Flavour | None = None) -> Any:
+        """A transport for ``httpx.Client(transport=...)`` (or httpx2's)."""
+        transport = replay_transport(self._player, flavour)
+        self._opened.append(transport)
+        return transport
+
+    def async_transport(self, flavour: Flavour | None = None) -> Any:
+        """A transport for ``httpx.AsyncClient(transport=...)`` (or httpx2's)."""
+        return replay_transport(self._player, flavour)
+
+    def http_client(self, flavour: Flavour | None = None, **kwargs: Any) -> Any:
+        """An ``httpx.Client`` (or ``httpx2.Client``) on the record/replay transport."""
+        flavour = flavour or default_flavour()
+        client = flavour_module(flavour).Client(transport=self.transport(flavour), **kwargs)
+        self._opened.append(client)
+        return client
+
+    def async_http_client(self, flavour: Flavour | None = None, **kwargs: Any) -> Any:
+        """An ``httpx.AsyncClient`` (or ``httpx2.AsyncClient``) on the transport."""
+        flavour = flavour or default_flavour()
+        return flavour_module(flavour).AsyncClient(
+            transport=self.async_transport(flavour), **kwargs
+        )
+
+    def openai(self, **kwargs: Any) -> Any:
+        """An ``openai.OpenAI`` client bound to record or replay."""
+        import openai
+
+        kwargs.setdefault("http_client", self.http_client())
+        return openai.OpenAI(**self._client_options(kwargs))
+
+    def async_openai(self, **kwargs: Any) -> Any:
+        """An ``openai.AsyncOpenAI`` client bound to record or replay."""
+        import openai
+
+        kwargs.setdefault("http_client", self.async_http_client())
+        return openai.AsyncOpenAI(**self._client_options(kwargs))
+
+    def _client_options(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        kwargs.setdefault("base_url", self.base_url)
+        if self.mode == "replay":
+            kwargs.setdefault("api_key", REPLAY_API_KEY)
+        else:
+            kwargs.setdefault("api_key", os.environ.get("OPENAI_API_KEY") or REPLAY_API_KEY)
+        return kwargs
+
+    def close(self) -> None:
+        """Close the sync clients and transports this handle opened."""
+        while self._opened:
+            self._opened.pop().close()

@@ -1,0 +1,59 @@
+"""The request hash: what makes two requests "the same" for replay.
+
+sha256 of canonical JSON of the method, the endpoint path (no scheme, host or port, a doubled
+``/v1/v1/`` collapsed), the sorted query and the JSON body with sorted keys. Pure functions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+_DOUBLED_VERSION = re.compile(r"/(v\d+)(?:/\1)+(?=/|$)")
+
+
+def normalize_endpoint(url_or_path: str) -> str:
+    """The path of a URL with scheme, host, port and query removed and ``/v1/v1`` collapsed."""
+    path = urlsplit(url_or_path).path or "/"
+    path = re.sub(r"/{2,}", "/", path)
+    return _DOUBLED_VERSION.sub(r"/\1", path)
+
+
+def canonical(value: Any) -> Any:
+    """A JSON value in canonical form: integral floats as ints (``0`` and ``0.0`` match)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {str(k): canonical(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [canonical(v) for v in value]
+    return value
+
+
+def canonical_json(value: Any) -> str:
+    """Canonical JSON text: sorted keys, no whitespace, unicode kept."""
+    return json.dumps(canonical(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def parse_body(content: bytes) -> Any:
+    """The request body as JSON when it is JSON, else as text (None when empty)."""
+    if not content:
+        return None
+    try:
+        return json.loads(content)
+    except ValueError:
+        return content.decode("utf-8", errors="replace")
+
+
+def request_key(method: str, endpoint: str, query: str, body: Any) -> str:
+    """The sha256 hex digest that names a request's recordings."""
+    canonical_request = {
+        "method": method.upper(),
+        "endpoint": normalize_endpoint(endpoint),
+        "query": sorted(parse_qsl(query, keep_blank_values=True)),
+        "body": body,
+    }
+    return hashlib.sha256(canonical_json(canonical_request).encode("utf-8")).hexdigest()

@@ -1,0 +1,113 @@
+"""The replay core shared by every transport: per request, replay, record or pass through.
+
+One ``Player`` serves one test. It counts identical requests, so that the k-th identical
+request of a test replays the k-th recording of it, and it turns a miss into a ``ReplayMiss``
+that names the request, its hash, the file looked for and the command that records it.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Literal
+
+from replay.errors import ReplayMiss
+from replay.recorder import RequestInfo
+from replay.recording import Recording
+from replay.store import Store
+
+Mode = Literal["replay", "record", "missing", "live"]
+MODES: tuple[Mode, ...] = ("replay", "record", "missing", "live")
+
+
+@dataclass(slots=True)
+class Stats:
+    """What happened to requests, for the session report."""
+
+    replayed: int = 0
+    recorded: int = 0
+    missed: int = 0
+    live: int = 0
+    written: list[str] = field(default_factory=list)
+    untyped: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """Route: send the request to the server and record the answer as the ``index``-th."""
+
+    index: int
+
+
+@dataclass(frozen=True, slots=True)
+class Live:
+    """Route: send the request to the server and write nothing."""
+
+
+Route = Recording | Record | Live
+
+
+class Player:
+    """Decides, request by request, where the answer comes from."""
+
+    def __init__(
+        self,
+        store: Store,
+        mode: Mode,
+        *,
+        allow_repeats: bool = False,
+        record_hint: str = "pytest --record-mode=missing",
+        stats: Stats | None = None,
+    ) -> None:
+        self.store = store
+        self.mode: Mode = mode
+        self.allow_repeats = allow_repeats
+        self.record_hint = record_hint
+        self.stats = stats if stats is not None else Stats()
+        self._seen: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def route(self, request: RequestInfo) -> Route:
+        """Where the answer to ``request`` comes from; raises ReplayMiss in replay mode."""
+        with self._lock:
+            index = self._seen.get(request.key, 0)
+            self._seen[request.key] = index + 1
+        if self.mode == "live":
+            self.stats.live += 1
+            return Live()
+        if self.mode == "record":
+            return Record(index)
+        recording = self.store.get(request.key, index, request.endpoint)
+        if recording is None and self.allow_repeats and index > 0:
+            recording = self.store.get(request.key, 0, request.endpoint)
+        if recording is not None:
+            self.stats.replayed += 1
+            return recording
+        if self.mode == "missing":
+            return Record(index)
+        self.stats.missed += 1
+        raise ReplayMiss(self._miss_message(request, index))
+
+    def recorded(self, path: str, problems: list[str]) -> None:
+        """Count a recording just written, with the objects that were not of their type."""
+        self.stats.recorded += 1
+        self.stats.written.append(path)
+        if problems:
+            more = f" (and {len(problems) - 1} more objects)" if len(problems) > 1 else ""
+            self.stats.untyped.append(f"{path}: {problems[0]}{more}")
+
+    def _miss_message(self, request: RequestInfo, index: int) -> str:
+        looked_for = self.store.describe(request.key, index, request.endpoint)
+        repeat = ""
+        if index > 0:
+            repeat = (
+                f"\n  This is identical request number {index + 1} in this test and only {index} "
+                "recorded; mark the test @pytest.mark.llm_replay(allow_repeats=True) to replay "
+                "the first recording again."
+            )
+        return (
+            f"pytest-llm-replay: no recording for {request.method} {request.endpoint}\n"
+            f"  request hash: {request.key}\n"
+            f"  looked for:   {looked_for}{repeat}\n"
+            f"  To record it against the server, run: {self.record_hint}"
+        )

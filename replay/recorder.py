@@ -1,0 +1,161 @@
+"""The recording tap: sees each response chunk as it passes, keeps a recording only when the
+response ended. Pure apart from the ``Store`` it is handed.
+
+What counts as ended: the server closed a complete body, or a stream sent ``data: [DONE]``
+(the openai SDK stops reading there and closes the response). A stream closed before either
+is truncated and is not written: a recording is never a stream that merely stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from replay import sse, typed
+from replay.keys import normalize_endpoint, parse_body, request_key
+from replay.recording import Recording, recordable_headers
+from replay.store import Store
+
+LIBRARY = "pytest-llm-replay 0.1.0"
+DONE = "[DONE]"
+
+
+@dataclass(slots=True)
+class RequestInfo:
+    """What the core knows of a request: enough to hash it and to record it."""
+
+    method: str
+    url: str
+    endpoint: str
+    query: str
+    body: Any
+    headers: dict[str, str]
+    key: str
+
+
+@dataclass(slots=True)
+class Recorder:
+    """Collects one response as it streams past and stores it once it has ended."""
+
+    request: RequestInfo
+    index: int
+    status: int
+    content_type: str
+    store: Store
+    started: float
+    server: str
+    on_saved: Callable[[str, list[str]], None] = lambda path, problems: None
+    problems: list[str] = field(default_factory=list)
+    _parser: sse.SSEParser = field(default_factory=sse.SSEParser)
+    _events: list[Any] = field(default_factory=list)
+    _event_ms: list[float] = field(default_factory=list)
+    _body: list[bytes] = field(default_factory=list)
+    _done: bool = False
+    _closed: bool = False
+
+    @property
+    def is_streaming(self) -> bool:
+        """Whether the response is an event stream."""
+        return self.content_type.startswith("text/event-stream")
+
+    def feed(self, chunk: bytes) -> None:
+        """Take one chunk the caller has just been handed."""
+        if not self.is_streaming:
+            self._body.append(chunk)
+            return
+        for event in self._parser.feed(chunk):
+            self._add(event.data)
+
+    def finish(self) -> None:
+        """The server ended the body: keep what came."""
+        if self.is_streaming:
+            for event in self._parser.finish():
+                self._add(event.data)
+        self._done = True
+        self.close()
+
+    def close(self) -> None:
+        """The response is closed: write the recording if the response was whole."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._done:
+            recording = self._recording()
+            self.on_saved(self.store.put(recording, self.index), self.problems)
+
+    def _add(self, data: str) -> None:
+        self._event_ms.append(self._elapsed_ms())
+        if data == DONE:
+            self._events.append(data)
+            self._done = True
+            return
+        try:
+            value = json.loads(data)
+        except ValueError:
+            self._events.append(data)
+            return
+        self._events.append(self._typed(value))
+
+    def _typed(self, value: Any) -> Any:
+        element = typed.encode(value, self.request.endpoint)
+        if not typed.is_typed(element):
+            return element
+        problem = typed.validate(element)
+        if problem is None:
+            return element
+        self.problems.append(f"{problem}; kept as plain JSON")
+        return value
+
+    def _elapsed_ms(self) -> float:
+        return round((time.perf_counter() - self.started) * 1000, 3)
+
+    def _recording(self) -> Recording:
+        if self.is_streaming:
+            events, event_ms = self._events, self._event_ms
+        else:
+            events, event_ms = [self._typed(parse_body(b"".join(self._body)))], [self._elapsed_ms()]
+        first = typed.payload(events[0]) if events else None
+        server_model = first.get("model") if isinstance(first, dict) else None
+        body = self.request.body
+        return Recording(
+            method=self.request.method,
+            url=self.request.url,
+            endpoint=self.request.endpoint,
+            body=body,
+            status=self.status,
+            content_type=self.content_type,
+            is_streaming=self.is_streaming,
+            events=events,
+            headers=self.request.headers,
+            model=body.get("model") if isinstance(body, dict) else None,
+            event_ms=event_ms,
+            recorded={
+                "at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "server": self.server,
+                "server_model": server_model,
+                "by": LIBRARY,
+            },
+        )
+
+
+def request_info(
+    method: str, url: str, headers: list[tuple[str, str]], content: bytes
+) -> RequestInfo:
+    """Hash and describe a request."""
+    parts = urlsplit(url)
+    endpoint = normalize_endpoint(parts.path)
+    body = parse_body(content)
+    return RequestInfo(
+        method=method.upper(),
+        url=url,
+        endpoint=endpoint,
+        query=parts.query,
+        body=body,
+        headers=recordable_headers(headers),
+        key=request_key(method, endpoint, parts.query, body),
+    )

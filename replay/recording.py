@@ -1,0 +1,213 @@
+"""One recorded exchange and its file format. Pure: no I/O beyond the text given.
+
+A file holds one exchange, with the top-level shape of the llama-stack recorder::
+
+    {"version": 1, "key": <request hash>,
+     "request": {"method", "url", "headers", "body", "endpoint", "model"},
+     "response": {"status", "content_type", "is_streaming", "body", "event_ms"},
+     "recorded": {"at", "server", "server_model", "by"}}
+
+``response.body`` is the list of stream events (each a typed element, plain JSON, or the
+string of non-JSON data such as ``[DONE]``) when ``is_streaming``, else the one element.
+llama-stack files (no ``version``) are read as they are.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from replay import sse, typed
+from replay.errors import RecordingFileError
+from replay.keys import normalize_endpoint, request_key
+
+FORMAT_VERSION = 1
+
+# Never written, whatever the caller passes. Compared lower-case.
+SECRET_HEADERS = frozenset(
+    {"authorization", "api-key", "x-api-key", "cookie", "set-cookie", "proxy-authorization"}
+)
+# Transport details and SDK fingerprints that change between machines and say nothing about
+# the exchange; left out so that a re-recording diffs only where the exchange changed.
+_NOISE_HEADERS = frozenset(
+    {"host", "content-length", "connection", "accept-encoding", "user-agent", "transfer-encoding"}
+)
+
+
+def recordable_headers(headers: Mapping[str, str] | list[tuple[str, str]]) -> dict[str, str]:
+    """The request headers worth keeping: no secrets, no transport noise, lower-case names."""
+    pairs = headers.items() if isinstance(headers, Mapping) else headers
+    kept = {}
+    for name, value in pairs:
+        lower = name.lower()
+        if lower in SECRET_HEADERS or lower in _NOISE_HEADERS or lower.startswith("x-stainless"):
+            continue
+        kept[lower] = value
+    return dict(sorted(kept.items()))
+
+
+@dataclass(slots=True)
+class Recording:
+    """One request and the response the server gave it."""
+
+    method: str
+    url: str
+    endpoint: str
+    body: Any
+    status: int
+    content_type: str
+    is_streaming: bool
+    events: list[Any]
+    headers: dict[str, str] = field(default_factory=dict)
+    model: str | None = None
+    event_ms: list[float] | None = None
+    recorded: dict[str, Any] = field(default_factory=dict)
+    source: str | None = None
+
+    @property
+    def key(self) -> str:
+        """The request hash this recording answers."""
+        return request_key(self.method, self.endpoint, urlsplit(self.url).query, self.body)
+
+    def chunks(self) -> Iterator[bytes]:
+        """The response body as wire bytes: one chunk per stream event, or the whole body."""
+        if not self.is_streaming:
+            yield _wire_text(typed.payload(self.events[0])).encode("utf-8")
+            return
+        for element in self.events:
+            yield sse.render(_wire_text(typed.payload(element)))
+
+    def to_json(self) -> dict[str, Any]:
+        """The file's JSON object, keys in a fixed order."""
+        response: dict[str, Any] = {
+            "status": self.status,
+            "content_type": self.content_type,
+            "is_streaming": self.is_streaming,
+            "body": self.events if self.is_streaming else self.events[0],
+        }
+        if self.event_ms is not None:
+            response["event_ms"] = self.event_ms
+        request: dict[str, Any] = {
+            "method": self.method,
+            "url": self.url,
+            "headers": self.headers,
+            "body": self.body,
+            "endpoint": self.endpoint,
+            "model": self.model,
+        }
+        return {
+            "version": FORMAT_VERSION,
+            "key": self.key,
+            "request": request,
+            "response": response,
+            "recorded": self.recorded,
+        }
+
+
+def dumps(recording: Recording) -> str:
+    """The file text: indent 2, unicode kept, trailing newline."""
+    return json.dumps(recording.to_json(), indent=2, ensure_ascii=False) + "\n"
+
+
+def loads(text: str | bytes, source: str = "<string>") -> Recording:
+    """A recording from file text, native or llama-stack; RecordingFileError names the problem."""
+    try:
+        document = json.loads(text)
+    except ValueError as error:
+        raise RecordingFileError(source, f"not valid JSON ({error})") from None
+    return from_json(document, source)
+
+
+def from_json(document: Any, source: str = "<string>") -> Recording:
+    """A recording from a parsed file."""
+    if not isinstance(document, dict):
+        raise RecordingFileError(
+            source, f"the top level is a JSON {_kind(document)}, not an object"
+        )
+    if "version" in document and document["version"] != FORMAT_VERSION:
+        raise RecordingFileError(
+            source,
+            f"format version {document['version']!r}; this pytest-llm-replay reads version "
+            f"{FORMAT_VERSION}",
+        )
+    request = _section(document, "request", source)
+    response = _section(document, "response", source)
+    method = _field(request, "method", str, source)
+    url = _field(request, "url", str, source)
+    endpoint = request.get("endpoint") or normalize_endpoint(url)
+    if not isinstance(endpoint, str):
+        raise RecordingFileError(source, "request.endpoint is not a string")
+    is_streaming = _field(response, "is_streaming", bool, source)
+    if "body" not in response:
+        raise RecordingFileError(source, "response.body is missing")
+    body = response["body"]
+    if is_streaming and not isinstance(body, list):
+        raise RecordingFileError(source, "response.body of a streamed response is not a list")
+    events = body if is_streaming else [body]
+    for index, element in enumerate(events):
+        if isinstance(element, dict) and typed.TYPE_KEY in element:
+            problem = typed.check_envelope(element)
+            if problem is not None:
+                raise RecordingFileError(source, f"response.body[{index}]: {problem}")
+    native = "version" in document
+    status = _field(response, "status", int, source) if native else 200
+    default_type = "text/event-stream" if is_streaming else "application/json"
+    content_type = response.get("content_type", default_type) if native else default_type
+    event_ms = response.get("event_ms")
+    if event_ms is not None and not (
+        isinstance(event_ms, list) and all(isinstance(t, int | float) for t in event_ms)
+    ):
+        raise RecordingFileError(source, "response.event_ms is not a list of numbers")
+    recording = Recording(
+        method=method,
+        url=url,
+        endpoint=normalize_endpoint(endpoint),
+        body=request.get("body"),
+        status=status,
+        content_type=str(content_type),
+        is_streaming=is_streaming,
+        events=events,
+        headers=dict(request.get("headers") or {}),
+        model=request.get("model"),
+        event_ms=event_ms,
+        recorded=dict(document.get("recorded") or {}),
+        source=source,
+    )
+    stored_key = document.get("key")
+    if native and stored_key != recording.key:
+        raise RecordingFileError(
+            source,
+            f"its key {stored_key!r} does not match its request (hash {recording.key}); "
+            "the request was edited by hand",
+        )
+    return recording
+
+
+def _wire_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _section(document: dict[str, Any], name: str, source: str) -> dict[str, Any]:
+    value = document.get(name)
+    if not isinstance(value, dict):
+        what = "missing" if value is None else f"a JSON {_kind(value)}, not an object"
+        raise RecordingFileError(source, f"{name} is {what}")
+    return value
+
+
+def _field(section: dict[str, Any], name: str, kind: type, source: str) -> Any:
+    value = section.get(name)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise RecordingFileError(source, f"field {name!r} is {value!r}, expected {kind.__name__}")
+    return value
+
+
+def _kind(value: Any) -> str:
+    return {list: "array", str: "string", int: "number", float: "number", bool: "boolean"}.get(
+        type(value), "null" if value is None else type(value).__name__
+    )

@@ -1,0 +1,58 @@
+"""The plugin's settings, resolved once per session from options, environment and ini."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import cast
+
+import pytest
+
+from replay.player import MODES, Mode
+
+MODE_ENV = "LLM_REPLAY_MODE"
+REPLAY_BASE_URL = "http://llm-replay.invalid/v1"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a session runs with."""
+
+    mode: Mode
+    server_url: str | None
+    model_path: Path | None
+    recordings_dir: Path
+
+    @classmethod
+    def from_config(cls, config: pytest.Config) -> Settings:
+        """Command line first, then ``LLM_REPLAY_MODE`` (mode only), then the ini file."""
+        mode = (
+            config.getoption("llm_replay_record")
+            or config.getoption("llm_replay_record_mode")
+            or os.environ.get(MODE_ENV)
+            or config.getini("llm_replay_record_mode")
+            or "replay"
+        )
+        if mode not in MODES:
+            raise pytest.UsageError(
+                f"pytest-llm-replay: record mode {mode!r} (from --record-mode, {MODE_ENV} or "
+                f"llm_replay_record_mode) is not one of {', '.join(MODES)}"
+            )
+        server_url = config.getoption("llm_replay_server_url") or config.getini(
+            "llm_replay_server_url"
+        )
+        model = config.getoption("llm_replay_model") or config.getini("llm_replay_model")
+        folder = config.getoption("llm_replay_dir") or config.getini("llm_replay_dir")
+        return cls(
+            mode=cast(Mode, mode),
+            server_url=normalize_base_url(server_url) if server_url else None,
+            model_path=Path(model).expanduser() if model else None,
+            recordings_dir=config.rootpath / Path(folder).expanduser(),
+        )
+
+
+def normalize_base_url(url: str) -> str:
+    """A server URL as an OpenAI base URL: no trailing slash, ending in ``/v1``."""
+    url = url.rstrip("/")
+    return url if url.endswith("/v1") else f"{url}/v1"

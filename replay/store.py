@@ -1,0 +1,124 @@
+"""Where recordings live: a folder of files named by request hash, or a list in memory.
+
+A lookup opens at most one file, found by name: no folder scan per request, whatever the
+number of recordings. Every write is atomic (a temporary file in the same folder, then
+``os.replace``), so a reader or a crash sees the old file or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Protocol
+
+from replay.errors import RecordingFileError
+from replay.recording import Recording, dumps, loads
+
+
+class Store(Protocol):
+    """What the replay core needs of a place that holds recordings."""
+
+    def get(self, key: str, index: int, endpoint: str) -> Recording | None:
+        """The ``index``-th recording (0-based) of the request hash ``key``, if any."""
+
+    def put(self, recording: Recording, index: int) -> str:
+        """Keep ``recording`` as the ``index``-th of its key; say where."""
+
+    def describe(self, key: str, index: int, endpoint: str) -> str:
+        """Where the ``index``-th recording of ``key`` is looked for, for error messages."""
+
+
+def file_name(key: str, index: int) -> str:
+    """``<first 16 hex of the hash>.json``, then ``-2``, ``-3`` … for repeats of a request."""
+    suffix = "" if index == 0 else f"-{index + 1}"
+    return f"{key[:16]}{suffix}.json"
+
+
+def endpoint_folder(endpoint: str) -> str:
+    """A folder per endpoint, so that people can find their way: ``/v1/chat/completions`` ->
+    ``chat_completions``."""
+    parts = [part for part in endpoint.strip("/").split("/") if part]
+    if parts and parts[0].startswith("v") and parts[0][1:].isdigit():
+        parts = parts[1:]
+    return "_".join(parts) or "root"
+
+
+class DirectoryStore:
+    """Recordings as files under ``root``/<endpoint folder>/<hash>.json."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+
+    def path(self, key: str, index: int, endpoint: str) -> Path:
+        """The file of the ``index``-th recording of ``key``."""
+        return self.root / endpoint_folder(endpoint) / file_name(key, index)
+
+    def get(self, key: str, index: int, endpoint: str) -> Recording | None:
+        path = self.path(key, index, endpoint)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        recording = loads(data, str(path))
+        if recording.key != key:
+            raise RecordingFileError(
+                path, f"it answers request hash {recording.key}, but its name says {key[:16]}"
+            )
+        return recording
+
+    def put(self, recording: Recording, index: int) -> str:
+        path = self.path(recording.key, index, recording.endpoint)
+        write_atomic(path, dumps(recording))
+        return str(path)
+
+    def describe(self, key: str, index: int, endpoint: str) -> str:
+        return str(self.path(key, index, endpoint))
+
+
+class MemoryStore:
+    """Recordings held in memory, for instance llama-stack files loaded as they are."""
+
+    def __init__(self, recordings: Iterable[Recording] = ()) -> None:
+        self._recordings: dict[tuple[str, int], Recording] = {}
+        for recording in recordings:
+            self.add(recording)
+
+    @classmethod
+    def from_files(cls, paths: Iterable[str | os.PathLike[str]]) -> MemoryStore:
+        """Load recording files (native or llama-stack); identical requests keep file order."""
+        return cls(loads(Path(path).read_bytes(), str(path)) for path in paths)
+
+    def add(self, recording: Recording) -> None:
+        """Keep ``recording`` after those of the same request already held."""
+        index = 0
+        while (recording.key, index) in self._recordings:
+            index += 1
+        self._recordings[recording.key, index] = recording
+
+    def get(self, key: str, index: int, endpoint: str) -> Recording | None:
+        return self._recordings.get((key, index))
+
+    def put(self, recording: Recording, index: int) -> str:
+        self._recordings[recording.key, index] = recording
+        return f"<memory #{index} of {recording.key[:16]}>"
+
+    def describe(self, key: str, index: int, endpoint: str) -> str:
+        return f"<memory #{index} of {key[:16]}> (nothing held under that hash)"
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` whole or not at all."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(handle, 0o644)  # mkstemp makes 0600; a recording is an ordinary file
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
