@@ -17,7 +17,10 @@ _DOUBLED_VERSION = re.compile(r"/(v\d+)(?:/\1)+(?=/|$)")
 
 def normalize_endpoint(url_or_path: str) -> str:
     """The path of a URL with scheme, host, port and query removed and ``/v1/v1`` collapsed."""
-    path = urlsplit(url_or_path).path or "/"
+    if url_or_path.startswith("/"):  # a path: "//v1" is not a host here
+        path = url_or_path.split("?", 1)[0].split("#", 1)[0]
+    else:
+        path = urlsplit(url_or_path).path or "/"
     path = re.sub(r"/{2,}", "/", path)
     return _DOUBLED_VERSION.sub(r"/\1", path)
 

@@ -94,12 +94,16 @@ class Recorder:
             self._events.append(data)
             self._done = True
             return
+        self._events.append(self._element(data))
+
+    def _element(self, text: str) -> Any:
+        """A JSON object or array as stored JSON (typed when known); anything else, JSON
+        scalars included, as its text, so that it replays exactly as sent."""
         try:
-            value = json.loads(data)
+            value = json.loads(text)
         except ValueError:
-            self._events.append(data)
-            return
-        self._events.append(self._typed(value))
+            return text
+        return self._typed(value) if isinstance(value, dict | list) else text
 
     def _typed(self, value: Any) -> Any:
         element = typed.encode(value, self.request.endpoint)
@@ -118,7 +122,8 @@ class Recorder:
         if self.is_streaming:
             events, event_ms = self._events, self._event_ms
         else:
-            events, event_ms = [self._typed(parse_body(b"".join(self._body)))], [self._elapsed_ms()]
+            text = b"".join(self._body).decode("utf-8", errors="replace")
+            events, event_ms = [self._element(text)], [self._elapsed_ms()]
         first = typed.payload(events[0]) if events else None
         server_model = first.get("model") if isinstance(first, dict) else None
         body = self.request.body

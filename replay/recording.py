@@ -93,7 +93,7 @@ class Recording:
         request: dict[str, Any] = {
             "method": self.method,
             "url": self.url,
-            "headers": self.headers,
+            "headers": recordable_headers(self.headers),
             "body": self.body,
             "endpoint": self.endpoint,
             "model": self.model,
@@ -161,6 +161,12 @@ def from_json(document: Any, source: str = "<string>") -> Recording:
         isinstance(event_ms, list) and all(isinstance(t, int | float) for t in event_ms)
     ):
         raise RecordingFileError(source, "response.event_ms is not a list of numbers")
+    headers = request.get("headers") or {}
+    if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
+        raise RecordingFileError(source, "request.headers is not an object of strings")
+    recorded = document.get("recorded") or {}
+    if not isinstance(recorded, dict):
+        raise RecordingFileError(source, "recorded is not an object")
     recording = Recording(
         method=method,
         url=url,
@@ -170,10 +176,10 @@ def from_json(document: Any, source: str = "<string>") -> Recording:
         content_type=str(content_type),
         is_streaming=is_streaming,
         events=events,
-        headers=dict(request.get("headers") or {}),
+        headers=dict(headers),
         model=request.get("model"),
         event_ms=event_ms,
-        recorded=dict(document.get("recorded") or {}),
+        recorded=dict(recorded),
         source=source,
     )
     stored_key = document.get("key")

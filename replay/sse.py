@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 _END_OF_LINE = re.compile(rb"\r\n|\r|\n")
+_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,10 +33,17 @@ class SSEParser:
         self._data: list[str] = []
         self._event: str | None = None
         self._id: str | None = None
+        self._at_start = True
 
     def feed(self, chunk: bytes) -> list[SSEEvent]:
         """The events completed by ``chunk``."""
         buffer = self._buffer + chunk
+        if self._at_start:
+            if len(buffer) < len(_BOM) and _BOM.startswith(buffer):
+                self._buffer = buffer
+                return []  # could still be a byte-order mark
+            self._at_start = False
+            buffer = buffer.removeprefix(_BOM)
         events: list[SSEEvent] = []
         start = 0
         for match in _END_OF_LINE.finditer(buffer):

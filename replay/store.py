@@ -39,7 +39,7 @@ def file_name(key: str, index: int) -> str:
 def endpoint_folder(endpoint: str) -> str:
     """A folder per endpoint, so that people can find their way: ``/v1/chat/completions`` ->
     ``chat_completions``."""
-    parts = [part for part in endpoint.strip("/").split("/") if part]
+    parts = [part for part in endpoint.strip("/").split("/") if part not in ("", ".", "..")]
     if parts and parts[0].startswith("v") and parts[0][1:].isdigit():
         parts = parts[1:]
     return "_".join(parts) or "root"

@@ -64,9 +64,9 @@ def replay_transport(player: Player, flavour: Flavour | None = None, **real: Any
     return transport_class(flavour or default_flavour())(player, **real)
 
 
-@cache
 def transport_class(flavour: Flavour) -> Any:
-    """The transport class of a flavour, built once."""
+    """The transport class of a flavour, built once per module object (a test harness that
+    re-imports httpx gets classes of the new module)."""
     return _build(flavour_module(flavour))
 
 
@@ -75,6 +75,7 @@ def _server_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+@cache
 def _build(http: Any) -> type:
     class ReplayStream(http.SyncByteStream, http.AsyncByteStream):  # type: ignore[misc]
         """A recorded body, chunk by chunk, to sync or async readers."""

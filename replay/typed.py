@@ -132,10 +132,17 @@ def _validator(name: str) -> Callable[[Any], object]:
     if name == MODEL_LIST:
         model = _openai_class(MODEL)
 
+        from pydantic import BaseModel, ConfigDict
+
+        class ModelList(BaseModel):
+            model_config = ConfigDict(extra="allow")
+            object: str
+            data: list[model]  # type: ignore[valid-type]
+
         def validate_list(data: Any) -> object:
-            if data.get("object") != "list" or not isinstance(data.get("data"), list):
-                raise ValueError("a model list has object 'list' and a 'data' array")
-            return [model.model_validate(item) for item in data["data"]]
+            if data.get("object") != "list":
+                raise ValueError("a model list has object 'list'")
+            return ModelList.model_validate(data)
 
         return validate_list
     return _openai_class(name).model_validate  # type: ignore[no-any-return]

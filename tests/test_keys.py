@@ -57,11 +57,6 @@ def test_normalize_endpoint_only_collapses_identical_versions() -> None:
     assert normalize_endpoint("/v2/v2/chat") == "/v2/chat"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="library bug: a bare path starting with '//' is parsed by urlsplit as a netloc, "
-    "so the first segment ('v1') is dropped instead of the slashes being collapsed",
-)
 def test_normalize_endpoint_collapses_a_leading_double_slash() -> None:
     # The same URL with a doubled slash after the host keeps /v1 ...
     assert normalize_endpoint("http://h:8080//v1/chat/completions") == CHAT

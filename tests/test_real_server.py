@@ -112,7 +112,8 @@ def test_raw_http_clients_of_both_flavours(llm_replay, flavour):
     with llm_replay.http_client(flavour) as client:
         raw = client.post(llm_replay.base_url + "/chat/completions", json=body).content
     assert raw.rstrip().endswith(b"data: [DONE]")
-    events = [json.loads(line[6:]) for line in raw.decode().split("\\n\\n") if line.startswith("data: {")]
+    lines = raw.decode().split("\\n\\n")
+    events = [json.loads(line[6:]) for line in lines if line.startswith("data: {")]
     text = "".join(e["choices"][0]["delta"].get("content") or "" for e in events)
     same_as_live(llm_replay, f"raw_{flavour}", text)
 '''

@@ -87,11 +87,13 @@ def test_sse_seeds_replay_byte_for_byte(flavour: Flavour, name: str) -> None:
     http = flavour_module(flavour)
     store = MemoryStore([seed.record()])
 
-    with http.Client(transport=replay_transport(Player(store, "replay"), flavour)) as client:
-        with client.stream(
-            "POST", BASE_URL + seed.endpoint.removeprefix("/v1"), json=seed.body
-        ) as reply:
-            chunks = list(reply.iter_raw())
+    url = BASE_URL + seed.endpoint.removeprefix("/v1")
+    transport = replay_transport(Player(store, "replay"), flavour)
+    with (
+        http.Client(transport=transport) as client,
+        client.stream("POST", url, json=seed.body) as reply,
+    ):
+        chunks = list(reply.iter_raw())
 
     async def run() -> bytes:
         transport = replay_transport(Player(store, "replay"), flavour)

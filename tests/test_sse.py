@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -132,6 +133,10 @@ def test_multi_byte_characters_split_across_chunks() -> None:
     assert finished == []
 
 
+def test_a_leading_byte_order_mark_is_ignored() -> None:
+    assert datas(sse.parse(b"\xef\xbb\xbfdata: x\n\n")) == ["x"]
+
+
 # --- the end of the stream ---------------------------------------------------------------
 
 
@@ -228,7 +233,7 @@ _events = st.lists(st.tuples(_data, _event_name), max_size=8)
 def _cut(body: bytes, data: st.DataObject) -> list[bytes]:
     cuts = data.draw(st.lists(st.integers(0, len(body)), max_size=20).map(sorted))
     bounds = [0, *cuts, len(body)]
-    return [body[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+    return [body[a:b] for a, b in itertools.pairwise(bounds)]
 
 
 def _check(

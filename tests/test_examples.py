@@ -1,0 +1,52 @@
+"""The example suite replays the committed recordings/ (made by the real llama.cpp server with
+``pytest examples --record``) with no server, no model and no network."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from replay.recording import loads
+from tests.conftest import recording_files
+
+REPO = Path(__file__).resolve().parents[1]
+
+BLOCK_NETWORK = """
+import socket
+
+def _no_network(*args, **kwargs):
+    raise AssertionError(f"replay opened a network connection: {args!r}")
+
+socket.socket.connect = _no_network
+socket.socket.connect_ex = _no_network
+"""
+
+
+def test_examples_replay_offline(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(blocknet=BLOCK_NETWORK)
+    result = pytester.runpytest_subprocess(
+        str(REPO / "examples"),
+        "--rootdir",
+        str(REPO),
+        "-p",
+        "blocknet",
+        "-p",
+        "no:cacheprovider",
+        "--record-mode",
+        "replay",
+    )
+    result.assert_outcomes(passed=6)
+    result.stdout.fnmatch_lines(["*6 replayed, 0 recorded, 0 missed*"])
+
+
+def test_committed_recordings_come_from_the_real_server() -> None:
+    files = recording_files(REPO / "recordings")
+    assert files
+    for path in files:
+        recording = loads(path.read_bytes(), str(path))
+        assert recording.recorded["server"].startswith("http://127.0.0.1:"), path
+        assert recording.recorded["by"].startswith("pytest-llm-replay"), path
+        text = path.read_text(encoding="utf-8")
+        assert text == json.dumps(json.loads(text), indent=2, ensure_ascii=False) + "\n", path

