@@ -23,11 +23,20 @@ class ServerStartError(LLMReplayError):
     """The llama.cpp server the plugin starts for recording did not come up."""
 
 
-class ReplayMiss(BaseException):
-    """A request has no recording in replay mode.
+class SecretInRecording(LLMReplayError):
+    """A recording about to be written holds something shaped like a key; nothing was written."""
+
+
+class ReplayFailure(BaseException):
+    """A failure inside the record/replay transport that must reach the test as itself.
 
     Derives from BaseException on purpose: the openai SDK (2.x and 3.x) catches every
     ``Exception`` raised by its transport, retries it and re-raises it as
     ``APIConnectionError("Connection error.")``. A BaseException passes through untouched,
-    as pytest's own ``Failed`` does, so the test sees the miss itself, once.
+    as pytest's own ``Failed`` does, so the test sees the failure itself, once. The plugin
+    reports it by its message alone, without the traceback through httpx and openai.
     """
+
+
+class ReplayMiss(ReplayFailure):
+    """A request has no recording in replay mode."""

@@ -11,9 +11,11 @@ import threading
 from dataclasses import dataclass, field
 from typing import Literal
 
+from replay.diff import json_diff
 from replay.errors import ReplayMiss
-from replay.recorder import RequestInfo
+from replay.recorder import RequestInfo, request_info
 from replay.recording import Recording
+from replay.redaction import Redaction
 from replay.store import Store
 
 Mode = Literal["replay", "record", "missing", "live"]
@@ -58,14 +60,22 @@ class Player:
         allow_repeats: bool = False,
         record_hint: str = "pytest --record-mode=missing",
         stats: Stats | None = None,
+        redaction: Redaction | None = None,
     ) -> None:
         self.store = store
+        self.redaction = redaction or Redaction()
         self.mode: Mode = mode
         self.allow_repeats = allow_repeats
         self.record_hint = record_hint
         self.stats = stats if stats is not None else Stats()
         self._seen: dict[str, int] = {}
         self._lock = threading.Lock()
+
+    def request_info(
+        self, method: str, url: str, headers: list[tuple[str, str]], content: bytes
+    ) -> RequestInfo:
+        """Hash and describe a request under this player's redaction rules."""
+        return request_info(method, url, headers, content, self.redaction)
 
     def route(self, request: RequestInfo) -> Route:
         """Where the answer to ``request`` comes from; raises ReplayMiss in replay mode."""
@@ -108,6 +118,25 @@ class Player:
         return (
             f"pytest-llm-replay: no recording for {request.method} {request.endpoint}\n"
             f"  request hash: {request.key}\n"
-            f"  looked for:   {looked_for}{repeat}\n"
+            f"  looked for:   {looked_for}{repeat}{self._nearest(request)}\n"
             f"  To record it against the server, run: {self.record_hint}"
         )
+
+    def _nearest(self, request: RequestInfo, shown: int = 12) -> str:
+        """The recording of the same endpoint whose request differs least, and how."""
+        best: tuple[int, str, list[str]] | None = None
+        for recording in self.store.neighbours(request.endpoint):
+            if recording.method != request.method:
+                continue
+            lines = json_diff(recording.body, request.body, "body")
+            if best is None or len(lines) < best[0]:
+                best = (len(lines), recording.source or "?", lines)
+        if best is None:
+            return f"\n  No recording of {request.method} {request.endpoint} exists yet."
+        count, source, lines = best
+        more = [f"    ... and {count - shown} more"] if count > shown else []
+        body = "\n".join([f"    {line}" for line in lines[:shown]] + more)
+        what = (
+            "its body is the same (the query differs)" if not lines else "recorded -> this request"
+        )
+        return f"\n  nearest recording: {source}\n  ({what}):\n{body}"

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import shlex
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
 
-from replay.errors import LLMReplayError
+from replay.errors import LLMReplayError, ReplayFailure
 from replay.fixture import LLMReplay
 from replay.player import MODES, Player, Stats
 from replay.server import DEFAULT_MODEL_ALIAS, LlamaServer, default_model_path, model_alias
@@ -56,6 +56,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("llm_replay_server_url", "OpenAI-compatible server to record against", default="")
     parser.addini("llm_replay_model", "GGUF model for the auto-started server", default="")
     parser.addini("llm_replay_dir", "folder of recordings under the rootdir", default="recordings")
+    parser.addini(
+        "llm_replay_redact_headers",
+        "request headers never written (besides authorization, api-key, x-api-key, cookie)",
+        type="linelist",
+        default=[],
+    )
+    parser.addini(
+        "llm_replay_redact_body",
+        "dotted paths of request body fields written (and hashed) as <redacted>",
+        type="linelist",
+        default=[],
+    )
+    parser.addini(
+        "llm_replay_secret_patterns",
+        "regular expressions of secrets: a recording holding a match is not written",
+        type="linelist",
+        default=[],
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -115,6 +133,7 @@ def llm_replay(
         allow_repeats=_marker_options(request).get("allow_repeats", False),
         record_hint=_record_hint(request),
         stats=config.stash[STATS],
+        redaction=settings.redaction,
     )
     handle = LLMReplay(player, base_url, model)
     yield handle
@@ -141,6 +160,19 @@ def _record_hint(request: pytest.FixtureRequest) -> str:
     nodeid = request.node.nodeid
     rootdir: Path = request.config.rootpath
     return f"pytest --record-mode=missing {shlex.quote(nodeid)}  (from {rootdir})"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Report a ReplayFailure (a miss, a bad recording, a secret) by its message alone: the
+    traceback through httpx and openai says nothing the message does not."""
+    report = yield
+    excinfo = call.excinfo
+    if report.failed and excinfo is not None and isinstance(excinfo.value, ReplayFailure):
+        report.longrepr = f"{type(excinfo.value).__name__}: {excinfo.value}"
+    return report
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

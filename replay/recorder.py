@@ -17,8 +17,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from replay import sse, typed
+from replay.errors import SecretInRecording
 from replay.keys import normalize_endpoint, parse_body, request_key
-from replay.recording import Recording, recordable_headers
+from replay.recording import Recording, dumps, kept_response_headers, recordable_headers
+from replay.redaction import Redaction
+from replay.secrets import find_secrets
 from replay.store import Store
 
 LIBRARY = "pytest-llm-replay 0.1.0"
@@ -49,6 +52,8 @@ class Recorder:
     store: Store
     started: float
     server: str
+    response_headers: dict[str, str] = field(default_factory=dict)
+    redaction: Redaction = field(default_factory=Redaction)
     on_saved: Callable[[str, list[str]], None] = lambda path, problems: None
     problems: list[str] = field(default_factory=list)
     _parser: sse.SSEParser = field(default_factory=sse.SSEParser)
@@ -86,6 +91,16 @@ class Recorder:
         self._closed = True
         if self._done:
             recording = self._recording()
+            secrets = find_secrets(dumps(recording), self.redaction.compiled)
+            if secrets:
+                where = self.store.describe(recording.key, self.index, recording.endpoint)
+                raise SecretInRecording(
+                    f"pytest-llm-replay: did not write {where}: it would hold what looks like "
+                    f"a secret ({'; '.join(secrets[:5])}). Keep keys out of request bodies, or "
+                    "name the field in the ini setting llm_replay_redact_body (or the header in "
+                    "llm_replay_redact_headers); if it is no secret, narrow the match with "
+                    "llm_replay_secret_patterns."
+                )
             self.on_saved(self.store.put(recording, self.index), self.problems)
 
     def _add(self, data: str) -> None:
@@ -137,6 +152,7 @@ class Recorder:
             is_streaming=self.is_streaming,
             events=events,
             headers=self.request.headers,
+            response_headers=kept_response_headers(self.response_headers),
             model=body.get("model") if isinstance(body, dict) else None,
             event_ms=event_ms,
             recorded={
@@ -149,18 +165,24 @@ class Recorder:
 
 
 def request_info(
-    method: str, url: str, headers: list[tuple[str, str]], content: bytes
+    method: str,
+    url: str,
+    headers: list[tuple[str, str]],
+    content: bytes,
+    redaction: Redaction | None = None,
 ) -> RequestInfo:
-    """Hash and describe a request."""
+    """Hash and describe a request, redacted fields replaced before hashing."""
+    redaction = redaction or Redaction()
     parts = urlsplit(url)
     endpoint = normalize_endpoint(parts.path)
-    body = parse_body(content)
+    body = redaction.body(parse_body(content))
+    kept = recordable_headers(headers)
     return RequestInfo(
         method=method.upper(),
         url=url,
         endpoint=endpoint,
         query=parts.query,
         body=body,
-        headers=recordable_headers(headers),
+        headers={name: value for name, value in kept.items() if redaction.keep_header(name)},
         key=request_key(method, endpoint, parts.query, body),
     )

@@ -37,6 +37,25 @@ _NOISE_HEADERS = frozenset(
 )
 
 
+# Response headers a client acts on or reports; the rest (dates, server names) is noise.
+_KEPT_RESPONSE_HEADERS = frozenset(
+    {"retry-after", "retry-after-ms", "x-request-id", "request-id", "openai-organization",
+     "openai-processing-ms", "openai-version", "www-authenticate"}
+)  # fmt: skip
+
+
+def kept_response_headers(headers: Mapping[str, str] | list[tuple[str, str]]) -> dict[str, str]:
+    """The response headers worth replaying: those a client acts on (``retry-after``,
+    rate limits, request ids); never ``set-cookie``."""
+    pairs = headers.items() if isinstance(headers, Mapping) else headers
+    kept = {
+        name.lower(): value
+        for name, value in pairs
+        if name.lower() in _KEPT_RESPONSE_HEADERS or name.lower().startswith("x-ratelimit-")
+    }
+    return dict(sorted(kept.items()))
+
+
 def recordable_headers(headers: Mapping[str, str] | list[tuple[str, str]]) -> dict[str, str]:
     """The request headers worth keeping: no secrets, no transport noise, lower-case names."""
     pairs = headers.items() if isinstance(headers, Mapping) else headers
@@ -62,6 +81,7 @@ class Recording:
     is_streaming: bool
     events: list[Any]
     headers: dict[str, str] = field(default_factory=dict)
+    response_headers: dict[str, str] = field(default_factory=dict)
     model: str | None = None
     event_ms: list[float] | None = None
     recorded: dict[str, Any] = field(default_factory=dict)
@@ -85,6 +105,10 @@ class Recording:
         response: dict[str, Any] = {
             "status": self.status,
             "content_type": self.content_type,
+        }
+        if self.response_headers:
+            response["headers"] = kept_response_headers(self.response_headers)
+        response |= {
             "is_streaming": self.is_streaming,
             "body": self.events if self.is_streaming else self.events[0],
         }
@@ -164,6 +188,11 @@ def from_json(document: Any, source: str = "<string>") -> Recording:
     headers = request.get("headers") or {}
     if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
         raise RecordingFileError(source, "request.headers is not an object of strings")
+    response_headers = response.get("headers") or {}
+    if not isinstance(response_headers, dict) or not all(
+        isinstance(v, str) for v in response_headers.values()
+    ):
+        raise RecordingFileError(source, "response.headers is not an object of strings")
     recorded = document.get("recorded") or {}
     if not isinstance(recorded, dict):
         raise RecordingFileError(source, "recorded is not an object")
@@ -177,6 +206,7 @@ def from_json(document: Any, source: str = "<string>") -> Recording:
         is_streaming=is_streaming,
         events=events,
         headers=dict(headers),
+        response_headers=kept_response_headers(response_headers),
         model=request.get("model"),
         event_ms=event_ms,
         recorded=dict(recorded),

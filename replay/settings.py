@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
@@ -10,6 +11,7 @@ from typing import cast
 import pytest
 
 from replay.player import MODES, Mode
+from replay.redaction import Redaction
 
 MODE_ENV = "LLM_REPLAY_MODE"
 REPLAY_BASE_URL = "http://llm-replay.invalid/v1"
@@ -23,6 +25,7 @@ class Settings:
     server_url: str | None
     model_path: Path | None
     recordings_dir: Path
+    redaction: Redaction
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> Settings:
@@ -44,11 +47,22 @@ class Settings:
         )
         model = config.getoption("llm_replay_model") or config.getini("llm_replay_model")
         folder = config.getoption("llm_replay_dir") or config.getini("llm_replay_dir")
+        try:
+            redaction = Redaction(
+                headers=frozenset(config.getini("llm_replay_redact_headers")),
+                body_fields=tuple(config.getini("llm_replay_redact_body")),
+                secret_patterns=tuple(config.getini("llm_replay_secret_patterns")),
+            )
+        except re.error as error:
+            raise pytest.UsageError(
+                f"pytest-llm-replay: llm_replay_secret_patterns has a bad pattern: {error}"
+            ) from None
         return cls(
             mode=cast(Mode, mode),
             server_url=normalize_base_url(server_url) if server_url else None,
             model_path=Path(model).expanduser() if model else None,
             recordings_dir=config.rootpath / Path(folder).expanduser(),
+            redaction=redaction,
         )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -28,6 +28,9 @@ class Store(Protocol):
 
     def describe(self, key: str, index: int, endpoint: str) -> str:
         """Where the ``index``-th recording of ``key`` is looked for, for error messages."""
+
+    def neighbours(self, endpoint: str) -> Iterator[Recording]:
+        """The readable recordings of ``endpoint``: only ever read to explain a miss."""
 
 
 def file_name(key: str, index: int) -> str:
@@ -76,6 +79,13 @@ class DirectoryStore:
     def describe(self, key: str, index: int, endpoint: str) -> str:
         return str(self.path(key, index, endpoint))
 
+    def neighbours(self, endpoint: str) -> Iterator[Recording]:
+        for path in sorted((self.root / endpoint_folder(endpoint)).glob("*.json")):
+            try:
+                yield loads(path.read_bytes(), str(path))
+            except (OSError, RecordingFileError):
+                continue
+
 
 class MemoryStore:
     """Recordings held in memory, for instance llama-stack files loaded as they are."""
@@ -106,6 +116,9 @@ class MemoryStore:
 
     def describe(self, key: str, index: int, endpoint: str) -> str:
         return f"<memory #{index} of {key[:16]}> (nothing held under that hash)"
+
+    def neighbours(self, endpoint: str) -> Iterator[Recording]:
+        return (r for r in self._recordings.values() if r.endpoint == endpoint)
 
 
 def write_atomic(path: Path, text: str) -> None:

@@ -15,14 +15,15 @@ from __future__ import annotations
 import importlib
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from functools import cache
 from types import ModuleType
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from replay.errors import LLMReplayError
+from replay.errors import LLMReplayError, ReplayFailure
 from replay.player import Live, Player
-from replay.recorder import Recorder, RequestInfo, request_info
+from replay.recorder import Recorder, RequestInfo
 from replay.recording import Recording
 
 Flavour = Literal["httpx", "httpx2"]
@@ -70,6 +71,16 @@ def transport_class(flavour: Flavour) -> Any:
     return _build(flavour_module(flavour))
 
 
+@contextmanager
+def surfaced() -> Iterator[None]:
+    """Turn the library's errors raised inside a transport into ``ReplayFailure``, which the
+    openai SDK neither retries nor hides behind "Connection error"."""
+    try:
+        yield
+    except LLMReplayError as error:
+        raise ReplayFailure(str(error)) from error
+
+
 def _server_of(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
@@ -101,25 +112,29 @@ def _build(http: Any) -> type:
             for chunk in self._inner:
                 self._recorder.feed(chunk)
                 yield chunk
-            self._recorder.finish()
+            with surfaced():
+                self._recorder.finish()
 
         async def __aiter__(self) -> AsyncIterator[bytes]:
             async for chunk in self._inner:
                 self._recorder.feed(chunk)
                 yield chunk
-            self._recorder.finish()
+            with surfaced():
+                self._recorder.finish()
 
         def close(self) -> None:
             try:
                 self._inner.close()
             finally:
-                self._recorder.close()
+                with surfaced():
+                    self._recorder.close()
 
         async def aclose(self) -> None:
             try:
                 await self._inner.aclose()
             finally:
-                self._recorder.close()
+                with surfaced():
+                    self._recorder.close()
 
     class LLMReplayTransport(http.BaseTransport, http.AsyncBaseTransport):  # type: ignore[misc]
         """Answers from recordings, or from the real server through ``real``/``async_real``."""
@@ -130,10 +145,11 @@ def _build(http: Any) -> type:
             self._async_real = async_real
 
         def handle_request(self, request: Any) -> Any:
-            info = request_info(
+            info = self.player.request_info(
                 request.method, str(request.url), request.headers.multi_items(), request.read()
             )
-            route = self.player.route(info)
+            with surfaced():
+                route = self.player.route(info)
             if isinstance(route, Recording):
                 return self._replayed(request, route)
             if self._real is None:
@@ -144,13 +160,14 @@ def _build(http: Any) -> type:
             return self._passed_on(request, response, info, route, started)
 
         async def handle_async_request(self, request: Any) -> Any:
-            info = request_info(
+            info = self.player.request_info(
                 request.method,
                 str(request.url),
                 request.headers.multi_items(),
                 await request.aread(),
             )
-            route = self.player.route(info)
+            with surfaced():
+                route = self.player.route(info)
             if isinstance(route, Recording):
                 return self._replayed(request, route)
             if self._async_real is None:
@@ -172,7 +189,10 @@ def _build(http: Any) -> type:
         def _replayed(request: Any, recording: Recording) -> Any:
             return http.Response(
                 status_code=recording.status,
-                headers=[("content-type", recording.content_type)],
+                headers=[
+                    ("content-type", recording.content_type),
+                    *recording.response_headers.items(),
+                ],
                 stream=ReplayStream(recording),
                 request=request,
             )
@@ -196,6 +216,8 @@ def _build(http: Any) -> type:
                 store=self.player.store,
                 started=started,
                 server=_server_of(info.url),
+                response_headers=dict(response.headers.multi_items()),
+                redaction=self.player.redaction,
                 on_saved=self.player.recorded,
             )
             return http.Response(

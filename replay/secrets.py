@@ -1,0 +1,36 @@
+"""Key-shaped strings, looked for in every recording's text before it is written. Pure."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+BUILTIN_PATTERNS: dict[str, str] = {
+    "Anthropic API key": r"sk-ant-[A-Za-z0-9_\-]{20,}",
+    "OpenAI API key": r"sk-(?!ant-)(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}",
+    "Hugging Face token": r"hf_[A-Za-z0-9]{30,}",
+    "bearer token": r"[Bb]earer\s+[A-Za-z0-9._~+/=\-]{16,}",
+    "AWS access key id": r"AKIA[0-9A-Z]{16}",
+    "Google API key": r"AIza[0-9A-Za-z_\-]{35}",
+}
+
+
+def compile_patterns(extra: Iterable[str] = ()) -> list[tuple[str, re.Pattern[str]]]:
+    """The built-in patterns and the user's (named by their own text)."""
+    named = [(name, re.compile(pattern)) for name, pattern in BUILTIN_PATTERNS.items()]
+    return named + [(f"pattern {pattern!r}", re.compile(pattern)) for pattern in extra]
+
+
+def find_secrets(text: str, patterns: list[tuple[str, re.Pattern[str]]]) -> list[str]:
+    """Where ``text`` holds something key-shaped: ``line N: <kind> 'sk-ab…'``, masked."""
+    found = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        for name, pattern in patterns:
+            for match in pattern.finditer(line):
+                found.append(f"line {number}: {name} {mask(match.group())!r}")
+    return found
+
+
+def mask(secret: str) -> str:
+    """Enough of a secret to recognise it, not enough to use it."""
+    return secret[:6] + "…" if len(secret) > 8 else "…"
