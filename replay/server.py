@@ -103,6 +103,9 @@ class LlamaServer:
             "--model", str(model_path), "--model_alias", alias,
             "--host", "127.0.0.1", "--port", str(port),
             "--embedding", "true",
+            # By default llama_cpp.server ends a running stream early, but well-formed, when
+            # another request arrives: concurrent tests (xdist) would record cut answers.
+            "--interrupt_requests", "false",
         ]  # fmt: skip
         with log_path.open("wb") as log:
             process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
