@@ -345,6 +345,11 @@ CASES = [
     ),
     pytest.param(edited(without_done), "[DONE]", id="stream-without-end-marker"),
     pytest.param(edited(with_invalid_data), "does not validate", id="data-fails-validation"),
+    pytest.param(set_at("response", "status", 1000), "status", id="status-1000"),
+    pytest.param(set_at("response", "status", -1), "status", id="status-neg"),
+    pytest.param(set_at("response", "content_type", 5), "content_type", id="ct-number"),
+    pytest.param(edited(lambda d: d["response"]["body"].insert(0, {"x": 1})), "??", id="plain-obj"),
+    pytest.param(edited(lambda d: d["request"].update(method="post")), "??", id="lower-method"),
 ]
 
 
