@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -60,3 +61,33 @@ def request_key(method: str, endpoint: str, query: str, body: Any) -> str:
         "body": body,
     }
     return hashlib.sha256(canonical_json(canonical_request).encode("utf-8")).hexdigest()
+
+
+DROP = object()
+
+
+def rewrite_at(value: Any, path: str, leaf: Callable[[Any], Any]) -> Any:
+    """``value`` with the field at a dotted ``path`` replaced by ``leaf(old)`` (removed when
+    that is ``DROP``). A path goes through lists element by element: ``messages.name``."""
+    return _rewrite(value, path.split("."), leaf)
+
+
+def _rewrite(value: Any, parts: list[str], leaf: Callable[[Any], Any]) -> Any:
+    if isinstance(value, list):
+        return [_rewrite(item, parts, leaf) for item in value]
+    if not isinstance(value, dict) or parts[0] not in value:
+        return value
+    head, rest = parts[0], parts[1:]
+    new = _rewrite(value[head], rest, leaf) if rest else leaf(value[head])
+    return {
+        key: (new if key == head else old)
+        for key, old in value.items()
+        if key != head or new is not DROP
+    }
+
+
+def without_fields(body: Any, paths: Sequence[str]) -> Any:
+    """``body`` without the fields at ``paths``: what the request hash ignores."""
+    for path in paths:
+        body = rewrite_at(body, path, lambda _: DROP)
+    return body

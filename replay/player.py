@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from replay.diff import json_diff
 from replay.errors import ReplayMiss
@@ -32,6 +32,27 @@ class Stats:
     live: int = 0
     written: list[str] = field(default_factory=list)
     untyped: list[str] = field(default_factory=list)
+    used: set[str] = field(default_factory=set)
+
+    def merge(self, other: dict[str, Any]) -> None:
+        """Add the stats a pytest-xdist worker sent (``as_dict``)."""
+        for name in ("replayed", "recorded", "missed", "live"):
+            setattr(self, name, getattr(self, name) + int(other.get(name, 0)))
+        self.written += list(other.get("written", []))
+        self.untyped += list(other.get("untyped", []))
+        self.used |= set(other.get("used", []))
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data, to cross from an xdist worker to the controller."""
+        return {
+            "replayed": self.replayed,
+            "recorded": self.recorded,
+            "missed": self.missed,
+            "live": self.live,
+            "written": self.written,
+            "untyped": self.untyped,
+            "used": sorted(self.used),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,9 +82,11 @@ class Player:
         record_hint: str = "pytest --record-mode=missing",
         stats: Stats | None = None,
         redaction: Redaction | None = None,
+        ignore_fields: tuple[str, ...] = (),
     ) -> None:
         self.store = store
         self.redaction = redaction or Redaction()
+        self.ignore_fields = ignore_fields
         self.mode: Mode = mode
         self.allow_repeats = allow_repeats
         self.record_hint = record_hint
@@ -75,7 +98,7 @@ class Player:
         self, method: str, url: str, headers: list[tuple[str, str]], content: bytes
     ) -> RequestInfo:
         """Hash and describe a request under this player's redaction rules."""
-        return request_info(method, url, headers, content, self.redaction)
+        return request_info(method, url, headers, content, self.redaction, self.ignore_fields)
 
     def route(self, request: RequestInfo) -> Route:
         """Where the answer to ``request`` comes from; raises ReplayMiss in replay mode."""
@@ -92,6 +115,8 @@ class Player:
             recording = self.store.get(request.key, 0, request.endpoint)
         if recording is not None:
             self.stats.replayed += 1
+            if recording.source:
+                self.stats.used.add(recording.source)
             return recording
         if self.mode == "missing":
             return Record(index)
@@ -102,6 +127,7 @@ class Player:
         """Count a recording just written, with the objects that were not of their type."""
         self.stats.recorded += 1
         self.stats.written.append(path)
+        self.stats.used.add(path)
         if problems:
             more = f" (and {len(problems) - 1} more objects)" if len(problems) > 1 else ""
             self.stats.untyped.append(f"{path}: {problems[0]}{more}")

@@ -1,23 +1,34 @@
-"""The pytest plugin: options, the ``llm_replay`` fixture and marker, the recording server."""
+"""The pytest plugin: options, the ``llm_replay`` fixture and marker, the recording server,
+interception of clients the application builds itself, and the session report."""
 
 from __future__ import annotations
 
+import os
 import shlex
 from collections.abc import Generator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from replay.errors import LLMReplayError, ReplayFailure
-from replay.fixture import LLMReplay
+from replay.fixture import REPLAY_API_KEY, LLMReplay
+from replay.intercept import Interception
 from replay.player import MODES, Player, Stats
 from replay.server import DEFAULT_MODEL_ALIAS, LlamaServer, default_model_path, model_alias
 from replay.settings import REPLAY_BASE_URL, Settings
 from replay.store import DirectoryStore
+from replay.usage import Usage, all_recordings
 
 SETTINGS = pytest.StashKey[Settings]()
 STATS = pytest.StashKey[Stats]()
-MARKER_OPTIONS = frozenset({"allow_repeats"})
+DESELECTED = pytest.StashKey[list[int]]()
+MARKER_OPTIONS = {
+    "allow_repeats": "replay the first recording of a request made more often than recorded",
+    "ignore_fields": "JSON paths of request body fields left out of the request hash",
+    "block_other_hosts": "fail requests to hosts other than the LLM server",
+}
+UNUSED_SHOWN = 20
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -57,6 +68,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("llm_replay_model", "GGUF model for the auto-started server", default="")
     parser.addini("llm_replay_dir", "folder of recordings under the rootdir", default="recordings")
     parser.addini(
+        "llm_replay_ignore_fields",
+        "dotted paths of request body fields left out of the request hash (e.g. user)",
+        type="linelist",
+        default=[],
+    )
+    parser.addini(
         "llm_replay_redact_headers",
         "request headers never written (besides authorization, api-key, x-api-key, cookie)",
         type="linelist",
@@ -77,14 +94,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    options = "; ".join(f"{name}: {help}" for name, help in MARKER_OPTIONS.items())
     config.addinivalue_line(
-        "markers",
-        "llm_replay(allow_repeats=False): settings of pytest-llm-replay for one test; "
-        "allow_repeats=True replays the first recording of a request repeated more often "
-        "than it was recorded",
+        "markers", f"llm_replay(**options): pytest-llm-replay settings ({options})"
     )
     config.stash[SETTINGS] = Settings.from_config(config)
     config.stash[STATS] = Stats()
+    config.stash[DESELECTED] = [0]
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -114,9 +130,16 @@ def _llm_replay_server(
 
 @pytest.fixture
 def llm_replay(
-    request: pytest.FixtureRequest, _llm_replay_server: LlamaServer | None
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+    _llm_replay_server: LlamaServer | None,
 ) -> Iterator[LLMReplay]:
-    """Record or replay the LLM exchanges of this test (see ``pytest --help``)."""
+    """Record or replay the LLM exchanges of this test (see ``pytest --help``).
+
+    While it is active, clients the code under test builds itself are intercepted too, and
+    ``OPENAI_BASE_URL`` (and ``OPENAI_API_KEY``, if unset) point the openai SDK's defaults at
+    the server.
+    """
     config = request.config
     settings = config.stash[SETTINGS]
     server = _llm_replay_server
@@ -127,25 +150,44 @@ def llm_replay(
     else:
         base_url = settings.server_url or REPLAY_BASE_URL
         model = model_alias(settings.model_path) if settings.model_path else DEFAULT_MODEL_ALIAS
+    options = _marker_options(request)
     player = Player(
         DirectoryStore(settings.recordings_dir),
         settings.mode,
-        allow_repeats=_marker_options(request).get("allow_repeats", False),
+        allow_repeats=bool(options.get("allow_repeats", False)),
         record_hint=_record_hint(request),
         stats=config.stash[STATS],
         redaction=settings.redaction,
+        ignore_fields=settings.ignore_fields + tuple(options.get("ignore_fields", ())),
     )
+    monkeypatch.setenv("OPENAI_BASE_URL", base_url)
+    if settings.mode == "replay" or not os.environ.get("OPENAI_API_KEY"):
+        monkeypatch.setenv("OPENAI_API_KEY", REPLAY_API_KEY)
+    interception = Interception(
+        player, base_url, block_other_hosts=bool(options.get("block_other_hosts", False))
+    )
+    interception.start()
     handle = LLMReplay(player, base_url, model)
-    yield handle
-    handle.close()
+    try:
+        yield handle
+    finally:
+        interception.stop()
+        handle.close()
     if server is not None and (why := server.died()) is not None:
         pytest.fail(f"pytest-llm-replay: {why}", pytrace=False)
 
 
-def _marker_options(request: pytest.FixtureRequest) -> dict[str, bool]:
-    options: dict[str, bool] = {}
+@pytest.fixture(autouse=True)
+def _llm_replay_marker(request: pytest.FixtureRequest) -> None:
+    """A test marked ``llm_replay`` is intercepted even if it does not ask for the fixture."""
+    if request.node.get_closest_marker("llm_replay") is not None:
+        request.getfixturevalue("llm_replay")
+
+
+def _marker_options(request: pytest.FixtureRequest) -> dict[str, Any]:
+    options: dict[str, Any] = {}
     for marker in reversed(list(request.node.iter_markers("llm_replay"))):
-        unknown = set(marker.kwargs) - MARKER_OPTIONS
+        unknown = set(marker.kwargs) - set(MARKER_OPTIONS)
         if marker.args or unknown:
             pytest.fail(
                 f"pytest-llm-replay: @pytest.mark.llm_replay takes only keyword arguments "
@@ -153,6 +195,13 @@ def _marker_options(request: pytest.FixtureRequest) -> dict[str, bool]:
                 pytrace=False,
             )
         options.update(marker.kwargs)
+    fields = options.get("ignore_fields", ())
+    if isinstance(fields, str) or not all(isinstance(field, str) for field in fields):
+        pytest.fail(
+            "pytest-llm-replay: llm_replay(ignore_fields=...) takes a list of dotted paths, "
+            f"got {fields!r}",
+            pytrace=False,
+        )
     return options
 
 
@@ -175,9 +224,59 @@ def pytest_runtest_makereport(
     return report
 
 
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    if items:
+        items[0].config.stash[DESELECTED][0] += len(items)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """pytest-xdist controller: add up what each worker saw."""
+    stats = getattr(node, "workeroutput", {}).get("llm_replay_stats")
+    if stats is not None:
+        node.config.stash[STATS].merge(stats)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    stats = config.stash[STATS]
+    workeroutput = getattr(config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: the controller reports
+        workeroutput["llm_replay_stats"] = stats.as_dict()
+        return
+    folder = config.stash[SETTINGS].recordings_dir
+    if not folder.is_dir() or not (stats.used or stats.missed):
+        return
+    used = {_relative(path, folder) for path in stats.used}
+    Usage(_whole_suite_ran(session, exitstatus), frozenset(used)).write(folder)
+
+
+def _whole_suite_ran(session: pytest.Session, exitstatus: int) -> bool:
+    """No selection, no deselection, no subset of files, not stopped early."""
+    config = session.config
+    return (
+        config.args_source != pytest.Config.ArgsSource.ARGS
+        and not config.option.keyword
+        and not config.option.markexpr
+        and config.stash[DESELECTED][0] == 0
+        and not session.shouldstop
+        and exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED)
+    )
+
+
+def _relative(path: str, folder: Path) -> str:
+    try:
+        return Path(path).resolve().relative_to(folder.resolve()).as_posix()
+    except ValueError:
+        return path
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    stats = terminalreporter.config.stash.get(STATS, None)
-    if stats is None or not (stats.replayed or stats.recorded or stats.missed):
+    config = terminalreporter.config
+    if hasattr(config, "workeroutput"):
+        return
+    stats = config.stash.get(STATS, None)
+    if stats is None or not (stats.replayed or stats.recorded or stats.missed or stats.untyped):
         return
     terminalreporter.section("llm-replay")
     terminalreporter.write_line(
@@ -189,3 +288,18 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         )
     for note in stats.untyped:
         terminalreporter.write_line(f"not of its openai type: {note}")
+    folder = config.stash[SETTINGS].recordings_dir
+    usage = Usage.read(folder)
+    if usage is None or not usage.complete:
+        return
+    unused = [
+        p for p in all_recordings(folder) if p.relative_to(folder).as_posix() not in usage.used
+    ]
+    if not unused:
+        return
+    terminalreporter.write_line(f"{len(unused)} recordings no test used:")
+    for path in unused[:UNUSED_SHOWN]:
+        terminalreporter.write_line(f"  {path.relative_to(folder).as_posix()}")
+    if len(unused) > UNUSED_SHOWN:
+        terminalreporter.write_line(f"  ... and {len(unused) - UNUSED_SHOWN} more")
+    terminalreporter.write_line(f"Delete them with: llm-replay --dir {folder} prune --yes")

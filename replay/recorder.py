@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from replay import sse, typed
 from replay.errors import SecretInRecording
-from replay.keys import normalize_endpoint, parse_body, request_key
+from replay.keys import normalize_endpoint, parse_body, request_key, without_fields
 from replay.recording import Recording, dumps, kept_response_headers, recordable_headers
 from replay.redaction import Redaction
 from replay.secrets import find_secrets
@@ -39,6 +39,7 @@ class RequestInfo:
     body: Any
     headers: dict[str, str]
     key: str
+    ignored: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -154,6 +155,7 @@ class Recorder:
             headers=self.request.headers,
             response_headers=kept_response_headers(self.response_headers),
             model=body.get("model") if isinstance(body, dict) else None,
+            ignored=self.request.ignored,
             event_ms=event_ms,
             recorded={
                 "at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -170,8 +172,10 @@ def request_info(
     headers: list[tuple[str, str]],
     content: bytes,
     redaction: Redaction | None = None,
+    ignored: tuple[str, ...] = (),
 ) -> RequestInfo:
-    """Hash and describe a request, redacted fields replaced before hashing."""
+    """Hash and describe a request: redacted fields replaced, ignored fields left out of the
+    hash (but kept in the recording)."""
     redaction = redaction or Redaction()
     parts = urlsplit(url)
     endpoint = normalize_endpoint(parts.path)
@@ -184,5 +188,6 @@ def request_info(
         query=parts.query,
         body=body,
         headers={name: value for name, value in kept.items() if redaction.keep_header(name)},
-        key=request_key(method, endpoint, parts.query, body),
+        key=request_key(method, endpoint, parts.query, without_fields(body, ignored)),
+        ignored=ignored,
     )

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from replay import sse, typed
 from replay.errors import RecordingFileError
-from replay.keys import normalize_endpoint, request_key
+from replay.keys import normalize_endpoint, request_key, without_fields
 
 FORMAT_VERSION = 1
 
@@ -83,6 +83,7 @@ class Recording:
     headers: dict[str, str] = field(default_factory=dict)
     response_headers: dict[str, str] = field(default_factory=dict)
     model: str | None = None
+    ignored: tuple[str, ...] = ()
     event_ms: list[float] | None = None
     recorded: dict[str, Any] = field(default_factory=dict)
     source: str | None = None
@@ -90,7 +91,8 @@ class Recording:
     @property
     def key(self) -> str:
         """The request hash this recording answers."""
-        return request_key(self.method, self.endpoint, urlsplit(self.url).query, self.body)
+        body = without_fields(self.body, self.ignored)
+        return request_key(self.method, self.endpoint, urlsplit(self.url).query, body)
 
     def chunks(self) -> Iterator[bytes]:
         """The response body as wire bytes: one chunk per stream event, or the whole body."""
@@ -122,6 +124,8 @@ class Recording:
             "endpoint": self.endpoint,
             "model": self.model,
         }
+        if self.ignored:
+            request["ignore_fields"] = list(self.ignored)
         return {
             "version": FORMAT_VERSION,
             "key": self.key,
@@ -193,6 +197,9 @@ def from_json(document: Any, source: str = "<string>") -> Recording:
         isinstance(v, str) for v in response_headers.values()
     ):
         raise RecordingFileError(source, "response.headers is not an object of strings")
+    ignored = request.get("ignore_fields") or []
+    if not isinstance(ignored, list) or not all(isinstance(path, str) for path in ignored):
+        raise RecordingFileError(source, "request.ignore_fields is not a list of strings")
     recorded = document.get("recorded") or {}
     if not isinstance(recorded, dict):
         raise RecordingFileError(source, "recorded is not an object")
@@ -208,6 +215,7 @@ def from_json(document: Any, source: str = "<string>") -> Recording:
         headers=dict(headers),
         response_headers=kept_response_headers(response_headers),
         model=request.get("model"),
+        ignored=tuple(ignored),
         event_ms=event_ms,
         recorded=dict(recorded),
         source=source,

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from replay.keys import rewrite_at
 from replay.secrets import compile_patterns
 
 REDACTED = "<redacted>"
@@ -34,18 +35,9 @@ class Redaction:
         """``body`` with every field at a redacted dotted path replaced by ``<redacted>``;
         a path goes through lists element by element (``messages.content``)."""
         for path in self.body_fields:
-            body = _redact(body, path.split("."))
+            body = rewrite_at(body, path, lambda _: REDACTED)
         return body
 
     def keep_header(self, name: str) -> bool:
         """Whether a request header may be written."""
         return name.lower() not in self.headers
-
-
-def _redact(value: Any, parts: list[str]) -> Any:
-    if isinstance(value, list):
-        return [_redact(item, parts) for item in value]
-    if not isinstance(value, dict) or not parts or parts[0] not in value:
-        return value
-    head, rest = parts[0], parts[1:]
-    return {**value, head: _redact(value[head], rest) if rest else REDACTED}

@@ -26,6 +26,7 @@ class Settings:
     model_path: Path | None
     recordings_dir: Path
     redaction: Redaction
+    ignore_fields: tuple[str, ...] = ()
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> Settings:
@@ -63,6 +64,7 @@ class Settings:
             model_path=Path(model).expanduser() if model else None,
             recordings_dir=config.rootpath / Path(folder).expanduser(),
             redaction=redaction,
+            ignore_fields=tuple(config.getini("llm_replay_ignore_fields")),
         )
 
 

@@ -27,6 +27,8 @@ from replay.recorder import Recorder, RequestInfo
 from replay.recording import Recording
 
 Flavour = Literal["httpx", "httpx2"]
+# Marks a request the recorder forwards to the real server, so that interception passes it.
+FORWARDED = "llm_replay_forwarded"
 FLAVOURS: tuple[Flavour, ...] = ("httpx", "httpx2")
 
 
@@ -199,6 +201,7 @@ def _build(http: Any) -> type:
 
         @staticmethod
         def _prepare(request: Any, route: object) -> None:
+            request.extensions[FORWARDED] = True
             if not isinstance(route, Live):
                 # The recorder parses the bytes that pass the transport: ask for them plain.
                 request.headers["accept-encoding"] = "identity"

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,8 @@ socket.socket.connect_ex = _no_network
 
 def test_examples_replay_offline(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(blocknet=BLOCK_NETWORK)
+    recordings = pytester.path / "recordings"
+    shutil.copytree(REPO / "recordings", recordings)
     result = pytester.runpytest_subprocess(
         str(REPO / "examples"),
         "--rootdir",
@@ -36,6 +39,8 @@ def test_examples_replay_offline(pytester: pytest.Pytester) -> None:
         "no:cacheprovider",
         "--record-mode",
         "replay",
+        "--llm-recordings-dir",
+        str(recordings),
     )
     result.assert_outcomes(passed=6)
     result.stdout.fnmatch_lines(["*6 replayed, 0 recorded, 0 missed*"])
