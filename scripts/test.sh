@@ -11,6 +11,7 @@ done
 .venv-openai3/bin/ruff check .
 .venv-openai3/bin/ruff format --check .
 .venv-openai3/bin/mypy replay
+.venv-openai3/bin/mkdocs build --strict --quiet --site-dir "$(mktemp -d)"
 
 for major in 3 2; do
   echo "== tests with openai ${major}.x"
