@@ -5,10 +5,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+# Keys start at a word boundary and hold a digit: "task-oriented-dialogue-systems" in a
+# model's answer is not an OpenAI key.
+_START = r"(?<![A-Za-z0-9_\-])"
+_HAS_DIGIT = r"(?=[A-Za-z0-9_\-]*[0-9])"
 BUILTIN_PATTERNS: dict[str, str] = {
-    "Anthropic API key": r"sk-ant-[A-Za-z0-9_\-]{20,}",
-    "OpenAI API key": r"sk-(?!ant-)(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}",
-    "Hugging Face token": r"hf_[A-Za-z0-9]{30,}",
+    "Anthropic API key": _START + r"sk-ant-" + _HAS_DIGIT + r"[A-Za-z0-9_\-]{20,}",
+    "OpenAI API key": _START
+    + r"sk-(?!ant-)(?:proj-|svcacct-|admin-)?"
+    + _HAS_DIGIT
+    + r"[A-Za-z0-9_\-]{20,}",
+    "Hugging Face token": _START + r"hf_" + _HAS_DIGIT + r"[A-Za-z0-9]{30,}",
     "bearer token": r"[Bb]earer\s+[A-Za-z0-9._~+/=\-]{16,}",
     "AWS access key id": r"AKIA[0-9A-Z]{16}",
     "Google API key": r"AIza[0-9A-Za-z_\-]{35}",

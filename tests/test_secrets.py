@@ -1,0 +1,111 @@
+"""Secrets: the scan before every write, and the user's redaction settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from replay.errors import ReplayFailure
+from replay.player import Player
+from replay.redaction import REDACTED, Redaction
+from replay.secrets import compile_patterns, find_secrets
+from replay.store import DirectoryStore
+from replay.transport import FLAVOURS, Flavour, flavour_module, replay_transport
+
+KEYS = {
+    "OpenAI API key": "sk-proj-Abc123Def456Ghi789Jkl012Mno345",
+    "Anthropic API key": "sk-ant-api03-Qwe123Rty456Uio789Pas012",
+    "Hugging Face token": "hf_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789",
+    "bearer token": "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0",
+    "AWS access key id": "AKIAIOSFODNN7EXAMPLE",
+}
+
+
+@pytest.mark.parametrize(("kind", "key"), KEYS.items())
+def test_each_kind_of_key_is_found_and_masked(kind: str, key: str) -> None:
+    [finding] = find_secrets(f'{{\n  "x": "{key}"\n}}', compile_patterns())
+    assert finding.startswith(f"line 2: {kind} ")
+    assert key not in finding and key[:6] in finding
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "task-oriented-dialogue-systems and risk-management-frameworks",
+        "the bearer of bad news",
+        "chatcmpl-ba137609-1a09-4bda-929d-d62b0f38d583",
+        "sk-short1",
+    ],
+)
+def test_ordinary_text_is_no_secret(text: str) -> None:
+    assert find_secrets(text, compile_patterns()) == []
+
+
+def test_user_patterns_are_added() -> None:
+    patterns = compile_patterns([r"corp-[0-9]{6}"])
+    assert find_secrets("id corp-123456", patterns) == ["line 1: pattern 'corp-[0-9]{6}' 'corp-1…'"]
+
+
+def test_body_fields_are_redacted_through_objects_and_lists() -> None:
+    body = {"user": "u", "metadata": {"token": "t", "keep": 1}, "messages": [{"name": "a"}, {}]}
+    redacted = Redaction(body_fields=("user", "metadata.token", "messages.name")).body(body)
+    assert redacted == {
+        "user": REDACTED,
+        "metadata": {"token": REDACTED, "keep": 1},
+        "messages": [{"name": REDACTED}, {}],
+    }
+    assert body["user"] == "u", "the caller's body is not changed"
+
+
+def server(flavour: Flavour) -> Any:
+    http = flavour_module(flavour)
+    body = b'{"object": "chat.completion", "id": "1", "choices": [], "created": 1, "model": "m"}'
+    return http.MockTransport(
+        lambda request: http.Response(
+            200, headers={"content-type": "application/json"}, content=body
+        )
+    )
+
+
+@pytest.mark.parametrize("flavour", FLAVOURS)
+def test_a_key_in_the_body_stops_the_write_and_names_where(
+    flavour: Flavour, tmp_path: Path
+) -> None:
+    player = Player(DirectoryStore(tmp_path), "record")
+    client = flavour_module(flavour).Client(
+        transport=replay_transport(player, flavour, real=server(flavour))
+    )
+    with pytest.raises(ReplayFailure) as caught:
+        client.post(
+            "http://h/v1/chat/completions",
+            json={"model": "m", "note": KEYS["OpenAI API key"]},
+            headers={"Authorization": f"Bearer {KEYS['OpenAI API key']}"},
+        )
+    message = str(caught.value)
+    assert str(tmp_path / "chat_completions") in message and "OpenAI API key" in message
+    assert KEYS["OpenAI API key"] not in message
+    assert list(tmp_path.rglob("*")) == []
+
+
+def test_configured_headers_and_fields_are_not_written(tmp_path: Path) -> None:
+    flavour: Flavour = "httpx"
+    redaction = Redaction(headers=frozenset({"X-Team-Token"}), body_fields=("note",))
+    player = Player(DirectoryStore(tmp_path), "record", redaction=redaction)
+    client = flavour_module(flavour).Client(
+        transport=replay_transport(player, flavour, real=server(flavour))
+    )
+    client.post(
+        "http://h/v1/chat/completions",
+        json={"model": "m", "note": KEYS["OpenAI API key"]},
+        headers={"X-Team-Token": "team-secret-value", "api-key": "azure-secret-value"},
+    )
+    [path] = tmp_path.rglob("*.json")
+    text = path.read_text(encoding="utf-8")
+    assert "secret-value" not in text and "sk-proj" not in text
+    assert f'"note": "{REDACTED}"' in text
+    # A request with another value of the redacted field still finds the recording.
+    replaying = Player(DirectoryStore(tmp_path), "replay", redaction=redaction)
+    again = flavour_module(flavour).Client(transport=replay_transport(replaying, flavour))
+    assert again.post("http://h/v1/chat/completions", json={"model": "m", "note": "other"}).json()
