@@ -8,6 +8,7 @@ import pytest
 
 from replay.server import LlamaServer
 from tests.conftest import recording_files
+from tests.test_real_server import BLOCK_NETWORK
 
 APP = '''
 """An application that builds its own clients from the environment, as apps do."""
@@ -138,7 +139,11 @@ def test_an_app_building_its_own_clients_records_and_replays(
     recorded.stdout.fnmatch_lines(["*0 replayed, 7 recorded, 0 missed*"])
     assert len(recording_files(pytester.path / "recordings")) == 6  # the marker test repeats one
 
-    # Replay: no server URL, so the app's OPENAI_BASE_URL is a host that does not exist.
+    # Replay: no server URL, so the app's OPENAI_BASE_URL is a host that does not exist, and
+    # every socket connect fails (but for the tests that talk to a local "other host").
     replayed = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     replayed.assert_outcomes(passed=13)
     replayed.stdout.fnmatch_lines(["*7 replayed, 0 recorded, 0 missed*"])
+    pytester.makeconftest(BLOCK_NETWORK)
+    offline = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-k", "not host and not ended")
+    offline.assert_outcomes(passed=7, deselected=6)
