@@ -69,7 +69,7 @@ def read_entry(path: Path, folder: Path) -> Entry:
         return Entry(path, name, problem=error.problem)
     except OSError as error:
         return Entry(path, name, problem=f"cannot be read ({error.strerror or error})")
-    return Entry(path, name, recording, native="version" in json.loads(data))
+    return Entry(path, name, recording, native=recording.native)
 
 
 def folder_entries(folder: Path) -> list[Entry]:

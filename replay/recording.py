@@ -87,6 +87,7 @@ class Recording:
     event_ms: list[float] | None = None
     recorded: dict[str, Any] = field(default_factory=dict)
     source: str | None = None
+    native: bool = True  # False when read from a llama-stack recorder file
 
     @property
     def key(self) -> str:
@@ -219,6 +220,7 @@ def from_json(document: Any, source: str = "<string>") -> Recording:
         event_ms=event_ms,
         recorded=dict(recorded),
         source=source,
+        native=native,
     )
     stored_key = document.get("key")
     if native and stored_key != recording.key:

@@ -8,20 +8,21 @@ for it, and overwrites that file with a broken variant of its text.
 from __future__ import annotations
 
 import copy
+import importlib
 import json
 import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-# Imported here so that the in-process pytest runs below find them in sys.modules (pytester
-# restores sys.modules after each run): importing openai afresh costs seconds per case.
-import openai  # noqa: F401
 import pytest
 
 from replay import typed
+from replay.fixture import LLMReplay
 from replay.keys import request_key
-from replay.store import DirectoryStore
+from replay.player import Player
+from replay.settings import REPLAY_BASE_URL
+from replay.store import DirectoryStore, MemoryStore
 from tests.seedfiles import curl_seed
 
 SEED_TEST = """
@@ -66,6 +67,25 @@ Mutation = Callable[[str, dict[str, Any]], str | bytes]
 
 def _good_recording() -> Any:
     return curl_seed("001_1cfb8fc5d5cf4d6d.txt").record()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _replay_once_in_this_process() -> None:
+    """Replay the good recording once here, so that what a replay imports (the openai client,
+    all of its resources under 2.x) is in sys.modules before pytester snapshots it: each
+    in-process run restores the snapshot, and importing all of it afresh costs seconds."""
+    handle = LLMReplay(Player(MemoryStore([_good_recording()]), "replay"), REPLAY_BASE_URL, "m")
+    try:
+        stream = handle.openai().chat.completions.create(
+            model="llama3.2:1b",
+            messages=[{"role": "user", "content": "tell me a joke"}],
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+        text = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
+    finally:
+        handle.close()
+    assert text.startswith("A man walked into a library")
 
 
 def edited(change: Callable[[dict[str, Any]], object]) -> Mutation:
@@ -159,7 +179,7 @@ CASES = [
     pytest.param(drop("request"), "request is missing", id="missing-request"),
     pytest.param(drop("response"), "response is missing", id="missing-response"),
     pytest.param(
-        set_at("request", "method", None) if False else edited(lambda d: d.update(request=[1])),
+        edited(lambda d: d.update(request=[d["request"]])),
         "request is a JSON array, not an object",
         id="request-a-list",
     ),
@@ -329,54 +349,134 @@ CASES = [
         "does not match its request (hash ",
         id="body-edited-by-hand",
     ),
-    pytest.param(
-        drop("key"), "its key None does not match its request", id="missing-key"
-    ),
+    pytest.param(drop("key"), "its key None does not match its request", id="missing-key"),
     pytest.param(
         edited(edit_message_and_rehash),
         "but its name says 820851d3de980ffb",
         id="another-request-under-this-name",
     ),
-    # --- probes --------------------------------------------------------------------------
+]
+
+
+# Broken files that are not reported as such today. Each fails the test some other way: with a
+# traceback through json/openai, or an error in the test's own code that does not name the file.
+NOT_YET_REPORTED = [
     pytest.param(
         lambda text, doc: "[" * 100_000 + "]" * 100_000,
         "not valid JSON",
         id="deeply-nested",
+        marks=pytest.mark.xfail(
+            strict=True,
+            reason="replay/recording.py loads() catches only ValueError from json.loads; a "
+            "nesting deeper than the recursion limit raises RecursionError, which escapes "
+            "DirectoryStore.get and the transport (openai 3.x: a traceback through json; "
+            "2.x: retried, DirectoryStore.neighbours raises it again while the miss message is "
+            "made, then 'Connection error.')",
+        ),
     ),
-    pytest.param(edited(without_done), "[DONE]", id="stream-without-end-marker"),
-    pytest.param(edited(with_invalid_data), "does not validate", id="data-fails-validation"),
-    pytest.param(set_at("response", "status", 1000), "status", id="status-1000"),
-    pytest.param(set_at("response", "status", -1), "status", id="status-neg"),
-    pytest.param(set_at("response", "content_type", 5), "content_type", id="ct-number"),
-    pytest.param(edited(lambda d: d["response"]["body"].insert(0, {"x": 1})), "??", id="plain-obj"),
-    pytest.param(edited(lambda d: d["request"].update(method="post")), "??", id="lower-method"),
+    pytest.param(
+        edited(with_invalid_data),
+        "does not validate as",
+        id="data-fails-its-type",
+        marks=pytest.mark.xfail(
+            strict=True,
+            reason="replay does not validate __data__ against its openai type (by design, "
+            "docs/recording-format.md 'Replay does not validate again'); the test fails with "
+            "AttributeError in its own code, and nothing names the file",
+        ),
+    ),
+    pytest.param(
+        set_at("response", "status", -1),
+        "status",
+        id="status-out-of-range",
+        marks=pytest.mark.xfail(
+            strict=True,
+            reason="from_json checks that status is an int, not that it is an HTTP status; "
+            "-1 replays and openai raises APIStatusError('Error code: -1') with its traceback",
+        ),
+    ),
 ]
 
 
-@pytest.mark.parametrize(("mutate", "says"), CASES)
-def test_a_bad_recording_fails_its_test_with_a_plain_message(
-    pytester: pytest.Pytester, mutate: Mutation, says: str
-) -> None:
-    recording = _good_recording()
-    path = Path(DirectoryStore(pytester.path / "recordings").put(recording, 0))
-    good = path.read_text(encoding="utf-8")
-    broken = mutate(good, json.loads(good))
-    if isinstance(broken, bytes):
-        path.write_bytes(broken)
-    else:
-        path.write_text(broken, encoding="utf-8")
-    pytester.makepyfile(evil_mod=EVIL_MODULE)
-    pytester.makepyfile(test_chat=SEED_TEST)
-
-    result = pytester.runpytest("-p", "no:cacheprovider")
-
+def assert_reported(result: pytest.RunResult, path: Path, says: str) -> None:
+    """One failed test, reported by a message naming ``path`` and saying ``says``, without a
+    traceback or a frame of the library, httpx or openai."""
     output = result.stdout.str() + result.stderr.str()
-    print(output)
     result.assert_outcomes(failed=1)
     assert f"bad recording {path}: " in output
     assert says in output
     assert "Traceback" not in output
     assert "Connection error" not in output
-    assert FRAME.search(output) is None, FRAME.search(output)
+    frame = FRAME.search(output)
+    assert frame is None, f"a frame of the library or the HTTP stack: {frame.group()!r}"
+
+
+def run_seed_test(pytester: pytest.Pytester) -> pytest.RunResult:
+    pytester.makepyfile(test_chat=SEED_TEST)
+    # The hypothesis plugin imports hypothesis afresh in every in-process run: a second each.
+    return pytester.runpytest("-p", "no:cacheprovider", "-p", "no:hypothesispytest")
+
+
+def put_good_recording(pytester: pytest.Pytester) -> Path:
+    return Path(DirectoryStore(pytester.path / "recordings").put(_good_recording(), 0))
+
+
+@pytest.mark.parametrize(("mutate", "says"), CASES + NOT_YET_REPORTED)
+def test_a_bad_recording_fails_its_test_with_a_plain_message(
+    pytester: pytest.Pytester, mutate: Mutation, says: str
+) -> None:
+    path = put_good_recording(pytester)
+    good = path.read_text(encoding="utf-8")
+    broken = mutate(good, json.loads(good))
+    assert broken != good
+    if isinstance(broken, bytes):
+        path.write_bytes(broken)
+    else:
+        path.write_text(broken, encoding="utf-8")
+    # evil_mod is importable by the run: a file naming it must still not import it.
+    pytester.makepyfile(evil_mod=EVIL_MODULE)
+    pytester.syspathinsert()
+
+    result = run_seed_test(pytester)
+
+    assert_reported(result, path, says)
     assert not (pytester.path / "evil_mod_was_imported").exists()
     assert not (pytester.path / "evil_mod_thing_was_called").exists()
+
+
+def test_the_marker_module_would_have_been_seen(pytester: pytest.Pytester) -> None:
+    """The control of the evil_mod case: importing the module does leave its marker."""
+    pytester.makepyfile(evil_mod=EVIL_MODULE)
+    pytester.syspathinsert()
+    importlib.import_module("evil_mod")
+    assert (pytester.path / "evil_mod_was_imported").exists()
+
+
+def test_the_good_recording_passes(pytester: pytest.Pytester) -> None:
+    """The control of every case: unbroken, the same file replays and the test passes."""
+    put_good_recording(pytester)
+    run_seed_test(pytester).assert_outcomes(passed=1)
+
+
+def test_a_stream_without_its_end_marker_replays(pytester: pytest.Pytester) -> None:
+    """Not a broken file: a stream the server ended without ``data: [DONE]`` is recorded as
+    it came (docs/recording-format.md, "When a stream is saved"), so it replays as it is."""
+    path = put_good_recording(pytester)
+    document = json.loads(path.read_text(encoding="utf-8"))
+    without_done(document)
+    path.write_text(json.dumps(document, indent=2), encoding="utf-8")
+    run_seed_test(pytester).assert_outcomes(passed=1)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="replay/store.py DirectoryStore.get handles only FileNotFoundError from "
+    "read_bytes; IsADirectoryError (or PermissionError) escapes the transport with a "
+    "traceback (openai 3.x); openai 2.x retries it and the retry fails as a misleading "
+    "ReplayMiss 'identical request number 2 ... only 1 recorded'",
+)
+def test_a_folder_in_place_of_the_recording(pytester: pytest.Pytester) -> None:
+    path = put_good_recording(pytester)
+    path.unlink()
+    path.mkdir()
+    assert_reported(run_seed_test(pytester), path, "")

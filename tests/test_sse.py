@@ -308,3 +308,26 @@ def test_no_event_is_held_back(events: list[str], data: st.DataObject) -> None:
         seen += len(chunk)
         got += datas(parser.feed(chunk))
         assert got == events[: sum(1 for end in ends if end <= seen)]
+
+
+# Comment lines: ":" then any text but a line end, with or without the space.
+_comment = st.builds(
+    lambda space, text: f":{space}{text}\n".encode(),
+    st.sampled_from(["", " "]),
+    st.text(_char.filter(lambda c: c != "\n"), max_size=12),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(events=_events, data=st.data())
+def test_comment_lines_anywhere_between_lines_change_nothing(
+    events: list[tuple[str, str | None]], data: st.DataObject
+) -> None:
+    body = b"".join(sse.render(text, event) for text, event in events)
+    lines = [line + b"\n" for line in body.split(b"\n")[:-1]]  # the data holds no "\r"
+    assert b"".join(lines) == body
+    comments = data.draw(st.lists(st.tuples(st.integers(0, len(lines)), _comment), max_size=10))
+    for position, comment in sorted(comments, key=lambda item: item[0], reverse=True):
+        lines.insert(position, comment)
+    fed = _check(b"".join(lines), events, data)
+    assert len(fed) == len(events)
