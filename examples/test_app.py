@@ -2,7 +2,6 @@
 
 import openai
 import pytest
-
 from summarizer import summarize
 
 

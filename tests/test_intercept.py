@@ -145,5 +145,7 @@ def test_an_app_building_its_own_clients_records_and_replays(
     replayed.assert_outcomes(passed=13)
     replayed.stdout.fnmatch_lines(["*7 replayed, 0 recorded, 0 missed*"])
     pytester.makeconftest(BLOCK_NETWORK)
-    offline = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-k", "not host and not ended")
+    offline = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-k", "not host and not ended"
+    )
     offline.assert_outcomes(passed=7, deselected=6)
