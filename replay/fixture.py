@@ -10,6 +10,8 @@ from replay.player import Mode, Player
 from replay.transport import Flavour, default_flavour, flavour_module, replay_transport
 
 REPLAY_API_KEY = "llm-replay-no-key"
+# httpx's default of 5 s is short for a model answering on a CPU; openai's own default is 600.
+HTTP_TIMEOUT = 600.0
 
 
 class LLMReplay:
@@ -45,6 +47,7 @@ class LLMReplay:
     def http_client(self, flavour: Flavour | None = None, **kwargs: Any) -> Any:
         """An ``httpx.Client`` (or ``httpx2.Client``) on the record/replay transport."""
         flavour = flavour or default_flavour()
+        kwargs.setdefault("timeout", HTTP_TIMEOUT)
         client = flavour_module(flavour).Client(transport=self.transport(flavour), **kwargs)
         self._opened.append(client)
         return client
@@ -52,6 +55,7 @@ class LLMReplay:
     def async_http_client(self, flavour: Flavour | None = None, **kwargs: Any) -> Any:
         """An ``httpx.AsyncClient`` (or ``httpx2.AsyncClient``) on the transport."""
         flavour = flavour or default_flavour()
+        kwargs.setdefault("timeout", HTTP_TIMEOUT)
         return flavour_module(flavour).AsyncClient(
             transport=self.async_transport(flavour), **kwargs
         )

@@ -229,3 +229,38 @@ def test_x(monkeypatch):
 """
     )
     pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_a_miss_shows_the_nearest_recording_and_the_difference(pytester: pytest.Pytester) -> None:
+    put_chat_seed(pytester)
+    pytester.makepyfile(
+        SEED_TEST.replace('"tell me a joke"}]', '"tell me a pun"}], temperature=0.5')
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*nearest recording: *recordings/chat_completions/*.json",
+            "*(recorded -> this request):",
+            "*~ body.messages?0?.content: 'tell me a joke' -> 'tell me a pun'",
+            "*+ body.temperature: 0.5",
+            "*To record it against the server, run: pytest --record-mode=missing*",
+        ]
+    )
+    assert "Traceback" not in result.stdout.str()
+
+
+def test_the_hit_path_computes_no_diff(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Diffs are for misses only: a replayed hit never calls the diff or scans neighbours."""
+    from replay import player
+
+    def forbidden(*args: object) -> None:
+        raise AssertionError("diff computed on a hit")
+
+    monkeypatch.setattr(player, "json_diff", forbidden)
+    monkeypatch.setattr(player.Player, "_nearest", forbidden)
+    put_chat_seed(pytester)
+    pytester.makepyfile(SEED_TEST)
+    pytester.runpytest().assert_outcomes(passed=1)

@@ -83,25 +83,35 @@ def test_models(llm_replay):
     same_as_live(llm_replay, "models", models)
 
 
-def test_async_chat_stream_and_completion(llm_replay):
+def test_async_every_endpoint(llm_replay):
     async def run():
         client = llm_replay.async_openai()
         stream = await client.chat.completions.create(
             model=llm_replay.model, messages=[{"role": "user", "content": "Name a colour"}],
             stream=True, temperature=0, max_tokens=16)
         chunks = [c async for c in stream]
+        chat = await client.chat.completions.create(
+            model=llm_replay.model, messages=[{"role": "user", "content": "Name a colour"}],
+            temperature=0, max_tokens=16)
+        completion_stream = await client.completions.create(
+            model=llm_replay.model, prompt="One, two, three,", stream=True,
+            temperature=0, max_tokens=8)
+        completion_chunks = [c async for c in completion_stream]
         reply = await client.completions.create(
             model=llm_replay.model, prompt="One, two, three,", temperature=0, max_tokens=8)
         models = [m async for m in client.models.list()]
         embedding = await client.embeddings.create(model=llm_replay.model, input="async")
         await client.close()
-        return chunks, reply, models, embedding
+        return chunks, chat, completion_chunks, reply, models, embedding
 
-    chunks, reply, models, embedding = asyncio.run(run())
+    chunks, chat, completion_chunks, reply, models, embedding = asyncio.run(run())
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
-    assert text.strip() and reply.choices[0].text
+    assert text.strip() and text == chat.choices[0].message.content
+    completion_text = "".join(c.choices[0].text for c in completion_chunks)
+    assert completion_text and completion_text == reply.choices[0].text
     same_as_live(llm_replay, "async", [
-        text, [c.model_dump() for c in chunks], reply.model_dump(),
+        text, [c.model_dump() for c in chunks], chat.model_dump(),
+        completion_text, [c.model_dump() for c in completion_chunks], reply.model_dump(),
         [m.model_dump() for m in models], embedding.model_dump(warnings=False)])
 
 
@@ -143,7 +153,7 @@ def test_record_then_replay_without_server_or_network(
     recordings = _app(pytester, monkeypatch)
     recorded = pytester.runpytest_subprocess("--record", "-p", "no:cacheprovider")
     recorded.assert_outcomes(passed=9)
-    recorded.stdout.fnmatch_lines(["*0 replayed, 12 recorded, 0 missed*"])
+    recorded.stdout.fnmatch_lines(["*0 replayed, 14 recorded, 0 missed*"])
     files = recording_files(recordings)
     assert {path.parent.name for path in files} == {
         "chat_completions",
@@ -151,8 +161,8 @@ def test_record_then_replay_without_server_or_network(
         "embeddings",
         "models",
     }
-    # 12 exchanges; the sync and async tests list the models with the same request
-    assert len(files) == 11, [str(path) for path in files]
+    # 14 exchanges; the sync and async tests list the models with the same request
+    assert len(files) == 13, [str(path) for path in files]
 
     for path in files:
         text = path.read_text(encoding="utf-8")
@@ -168,7 +178,7 @@ def test_record_then_replay_without_server_or_network(
     pytester.makeconftest(BLOCK_NETWORK)
     replayed = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     replayed.assert_outcomes(passed=9)
-    replayed.stdout.fnmatch_lines(["*12 replayed, 0 recorded, 0 missed*"])
+    replayed.stdout.fnmatch_lines(["*14 replayed, 0 recorded, 0 missed*"])
     assert recording_files(recordings) == files
 
 
