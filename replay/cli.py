@@ -1,48 +1,58 @@
 """The ``llm-replay`` command line: list, show, verify, import and prune recordings.
 
-A thin edge over the core. The pure parts (reassembling an answer from its events, turning a
-llama-stack file into a recording, laying out a table) take and return values; the commands
-around them read the folder, print and return the exit code: 0 when all went well, 1 when the
-command found problems, 2 for a command line argparse rejects. Problems are reported in one
-line that names the file and the fix, never as a traceback.
+A thin edge over the core. The pure parts take and return values: reassembling an answer
+from its events (``replay.answer``), turning a llama-stack file into a recording
+(``replay.llama_stack``), laying out a table (here). The commands around them read the folder,
+print and return the exit code: 0 when all went well, 1 when the command found problems, 2 for
+a command line argparse rejects. Problems are reported in one line that names the file and the
+fix, never as a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
-import binascii
 import json
 import os
 import re
 import shlex
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from replay import typed
+from replay.answer import describe_response, indented, timing, usage_line
 from replay.errors import RecordingFileError
-from replay.keys import normalize_endpoint
-from replay.recorder import DONE, LIBRARY
-from replay.recording import Recording, from_json, loads
+from replay.llama_stack import NotImportable, from_llama_stack, llama_stack_json
+from replay.recorder import DONE
+from replay.recording import Recording, loads
 from replay.store import DirectoryStore, endpoint_folder, file_name
 from replay.usage import USAGE_FILE, Usage, all_recordings
 
 PROG = "llm-replay"
 DEFAULT_DIR = "recordings"
 RECORD_HINT = "pytest --record-mode=missing"
-# Keyword arguments of the SDK's create() that are not body fields.
-_CLIENT_OPTIONS = frozenset({"extra_body", "extra_headers", "extra_query", "timeout"})
 _HEX = re.compile(r"[0-9a-f]{6,64}")
 _REPEAT = re.compile(r"-([2-9]|[1-9][0-9]+)\.json$")  # the 2nd, 3rd ... identical request
 
 
 class CommandError(Exception):
     """A command cannot go on; the message names the thing and the fix."""
+
+
+@contextmanager
+def _openai_needed() -> Iterator[None]:
+    """Checking types imports openai: when it is missing, a CommandError with the install
+    command instead of the ImportError."""
+    try:
+        yield
+    except ImportError as error:
+        raise CommandError(
+            f"checking types needs the openai package ({error}): pip install openai"
+        ) from None
 
 
 # --- reading the folder ----------------------------------------------------------------
@@ -92,352 +102,6 @@ def _relative(path: Path, folder: Path) -> str:
         return path.relative_to(folder).as_posix()
     except ValueError:
         return str(path)
-
-
-# --- answers: what a response says, reassembled from its events --------------------------
-
-
-@dataclass(slots=True)
-class ToolCall:
-    """A function call a choice asked for; streamed arguments arrive in pieces."""
-
-    name: str = ""
-    arguments: str = ""
-
-
-@dataclass(slots=True)
-class Answer:
-    """The reassembled output of one choice."""
-
-    text: str = ""
-    tool_calls: dict[int, ToolCall] = field(default_factory=dict)
-    finish_reason: str | None = None
-
-
-def answers(events: Sequence[Any]) -> dict[int, Answer]:
-    """Per choice index, the text and tool calls of chat and text completions: streamed
-    ``delta.content``, whole ``message.content`` or completion ``text``, in event order."""
-    found: dict[int, Answer] = {}
-    for value in payloads(events):
-        choices = value.get("choices")
-        if not isinstance(choices, list):
-            continue
-        for choice in choices:
-            if not isinstance(choice, dict):
-                continue
-            index = choice.get("index")
-            answer = found.setdefault(index if isinstance(index, int) else 0, Answer())
-            part = choice.get("delta", choice.get("message"))
-            if isinstance(part, dict):
-                answer.text += _text(part.get("content"))
-                _add_tool_calls(answer, part.get("tool_calls"))
-            else:
-                answer.text += _text(choice.get("text"))
-            if isinstance(choice.get("finish_reason"), str):
-                answer.finish_reason = choice["finish_reason"]
-    return dict(sorted(found.items()))
-
-
-def payloads(events: Sequence[Any]) -> Iterator[dict[str, Any]]:
-    """The JSON objects of a response, typed envelopes opened, ``[DONE]`` left out."""
-    for element in events:
-        value = typed.payload(element)
-        if isinstance(value, dict):
-            yield value
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, list):  # content parts: [{"type": "text", "text": ...}]
-        return "".join(part["text"] for part in value if isinstance(part, dict) and "text" in part)
-    return ""
-
-
-def _add_tool_calls(answer: Answer, calls: Any) -> None:
-    if not isinstance(calls, list):
-        return
-    for position, call in enumerate(calls):
-        if not isinstance(call, dict):
-            continue
-        index = call.get("index")
-        tool = answer.tool_calls.setdefault(
-            index if isinstance(index, int) else position, ToolCall()
-        )
-        function = call.get("function")
-        if isinstance(function, dict):
-            tool.name = function.get("name") or tool.name
-            tool.arguments += _text(function.get("arguments"))
-
-
-def describe_response(recording: Recording) -> list[str]:
-    """What the response says, in lines: the answer per choice, the vectors of embeddings,
-    the ids of a model list, or the status and message of an error."""
-    events = recording.events
-    if recording.status >= 400:
-        body = typed.payload(events[0]) if events else None
-        return [f"error:    HTTP {recording.status}: {error_message(body)}"]
-    lines = [
-        f"error:    in the stream: {error_message(value)}"
-        for value in payloads(events)
-        if "error" in value and "choices" not in value
-    ]
-    found = answers(events)
-    if found:
-        return lines + _answer_lines(found)
-    first = next(payloads(events), None)
-    if first is None:
-        return [*lines, "answer:   (the response holds no JSON object)"]
-    data = first.get("data")
-    if isinstance(data, list) and (
-        recording.endpoint.endswith("/embeddings")
-        or any(isinstance(item, dict) and "embedding" in item for item in data)
-    ):
-        return lines + _embedding_lines(data)
-    if isinstance(data, list):
-        ids = [str(item.get("id")) for item in data if isinstance(item, dict)]
-        return [*lines, f"models:   {len(ids)}: {', '.join(ids) if ids else '(none)'}"]
-    if first.get("object") == "model":
-        return [*lines, f"model:    {first.get('id')}"]
-    return [*lines, "answer:   (no choices, embeddings or models in the response)"]
-
-
-def error_message(body: Any) -> str:
-    """The message of an error body, whichever of the usual shapes it has."""
-    if isinstance(body, dict):
-        for key in ("error", "detail", "message"):
-            value = body.get(key)
-            if isinstance(value, dict):
-                return str(value.get("message") or json.dumps(value, ensure_ascii=False))
-            if value is not None:
-                return str(value)
-        return json.dumps(body, ensure_ascii=False)
-    return str(body) if body is not None else "(empty body)"
-
-
-def _answer_lines(found: dict[int, Answer]) -> list[str]:
-    lines = []
-    for index, answer in found.items():
-        label = f"answer, choice {index}" if len(found) > 1 else "answer"
-        finish = f" (finish_reason: {answer.finish_reason})" if answer.finish_reason else ""
-        lines.append(f"{label}{finish}:")
-        if answer.text:
-            lines += indented(answer.text)
-        for tool in answer.tool_calls.values():
-            lines.append(f"  tool call: {tool.name}({tool.arguments})")
-        if not answer.text and not answer.tool_calls:
-            lines.append("  (no text)")
-    return lines
-
-
-def _embedding_lines(data: list[Any]) -> list[str]:
-    shapes = [
-        vector_shape(item.get("embedding")) if isinstance(item, dict) else "not an object"
-        for item in data
-    ]
-    count = f"{len(shapes)} vector{'s' if len(shapes) != 1 else ''}"
-    if len(set(shapes)) == 1:
-        return [f"embeddings: {count}, {'each ' if len(shapes) > 1 else ''}{shapes[0]}"]
-    return [f"embeddings: {count}"] + [f"  [{i}] {shape}" for i, shape in enumerate(shapes)]
-
-
-def vector_shape(embedding: Any) -> str:
-    """How long a vector is: numbers, base64 floats, or one vector per token."""
-    if isinstance(embedding, str):
-        try:
-            return f"{len(base64.b64decode(embedding, validate=True)) // 4} numbers (base64)"
-        except (binascii.Error, ValueError):
-            return "a string that is not base64"
-    if isinstance(embedding, list):
-        if embedding and all(isinstance(row, list) for row in embedding):
-            return f"{len(embedding)} x {len(embedding[0])} numbers (one vector per token)"
-        return f"{len(embedding)} numbers"
-    return f"not a vector ({type(embedding).__name__})"
-
-
-def timing(event_ms: Sequence[float] | None, is_streaming: bool) -> str | None:
-    """Time to first event and the rate of events after it, from ``event_ms``."""
-    if not event_ms:
-        return None
-    if not is_streaming:
-        return f"response after {event_ms[0]:.0f} ms"
-    text = f"first event after {event_ms[0]:.0f} ms"
-    span = (event_ms[-1] - event_ms[0]) / 1000
-    if len(event_ms) > 1 and span > 0:
-        text += f", then {(len(event_ms) - 1) / span:.1f} events/s over {span:.2f} s"
-    return text
-
-
-def usage_line(events: Sequence[Any]) -> str | None:
-    """Token counts, from the last object that carries them."""
-    counted = [value["usage"] for value in payloads(events) if isinstance(value.get("usage"), dict)]
-    if not counted:
-        return None
-    usage = counted[-1]
-    parts = [
-        f"{label} {usage[name]}"
-        for name, label in (
-            ("prompt_tokens", "prompt"),
-            ("completion_tokens", "completion"),
-            ("total_tokens", "total"),
-        )
-        if name in usage
-    ]
-    return f"{', '.join(parts)} tokens" if parts else None
-
-
-def indented(text: str, prefix: str = "  ") -> list[str]:
-    """Every line of ``text`` behind ``prefix``, empty lines included."""
-    return [prefix + line for line in text.split("\n")]
-
-
-# --- llama-stack files --------------------------------------------------------------------
-
-
-class NotImportable(Exception):
-    """A llama-stack file that cannot become a recording; the message says why."""
-
-
-def llama_stack_json(text: str) -> Any:
-    """The JSON of a llama-stack file, also when it was copied out of a web page: a header
-    before the first line ``{`` and lines holding only ``|`` are dropped."""
-    try:
-        return json.loads(text)
-    except ValueError as error:
-        lines = text.splitlines()
-        if "{" not in lines:
-            raise NotImportable(f"not JSON ({error})") from None
-        kept = [line for line in lines[lines.index("{") :] if line != "|"]
-        try:
-            return json.loads("\n".join(kept))
-        except ValueError as page_error:
-            raise NotImportable(f"not JSON, nor a page copy of JSON ({page_error})") from None
-
-
-def from_llama_stack(document: Any, source: str) -> tuple[Recording, list[str]]:
-    """A recording of the request the openai SDK sends, from a llama-stack recorder file,
-    and notes on objects kept as plain JSON. Raises NotImportable with the reason."""
-    if not isinstance(document, dict):
-        raise NotImportable("not a llama-stack recording (the top level is not an object)")
-    if "version" in document:
-        raise NotImportable(
-            "already a pytest-llm-replay recording (it has a version); copy it instead"
-        )
-    request, response = document.get("request"), document.get("response")
-    if not isinstance(request, dict) or not isinstance(response, dict):
-        raise NotImportable("not a llama-stack recording (no request and response objects)")
-    if "tool_name" in request:
-        raise NotImportable(
-            f"a llama-stack tool call ({request.get('provider')}.{request['tool_name']}), "
-            "not an HTTP exchange"
-        )
-    exception = recorded_exception(response)
-    if exception is not None:
-        raise NotImportable(
-            f"a recorded exception ({exception}), not a server response; record this "
-            f"exchange with {RECORD_HINT}"
-        )
-    request, response = dict(request), dict(response)
-    where = request.get("endpoint") or request.get("url")
-    endpoint = normalize_endpoint(where) if isinstance(where, str) else ""
-    if endpoint and not re.match(r"/v\d+/", endpoint):
-        raise NotImportable(f"an exchange with {endpoint}, not an OpenAI-compatible endpoint")
-    if isinstance(request.get("body"), dict):
-        request["body"] = sdk_body(request["body"], endpoint)
-    if endpoint.endswith("/models") and isinstance(response.get("body"), list):
-        # llama-stack keeps the models the SDK iterated over; the server sent one list page.
-        models = [typed.payload(element) for element in response["body"]]
-        response["body"] = typed.encode({"object": "list", "data": models}, "/v1/models")
-        request["method"], request["body"] = "GET", None
-    try:
-        recording = from_json({"request": request, "response": response}, source)
-    except RecordingFileError as error:
-        raise NotImportable(error.problem) from None
-    notes = _typed_events(recording)
-    first = next(payloads(recording.events), {})
-    parts = urlsplit(recording.url)
-    recorded = {
-        "by": "llama-stack recorder",
-        "server": f"{parts.scheme}://{parts.netloc}" if parts.netloc else None,
-        "server_model": first.get("model"),
-        "imported_by": f"{PROG} import-llama-stack ({LIBRARY})",
-    }
-    if isinstance(document.get("test_id"), str):
-        recorded["test_id"] = document["test_id"]
-    recording.recorded = recorded
-    return recording, notes
-
-
-def sdk_body(body: dict[str, Any], endpoint: str) -> dict[str, Any]:
-    """The body the openai SDK sends for the keyword arguments llama-stack recorded:
-    ``extra_body`` merged in, client-side options left out, and the ``encoding_format``
-    that ``embeddings.create`` adds when none is given."""
-    sent = {key: value for key, value in body.items() if key not in _CLIENT_OPTIONS}
-    if isinstance(body.get("extra_body"), dict):
-        sent |= body["extra_body"]
-    if endpoint.endswith("/embeddings") and "encoding_format" not in sent:
-        sent["encoding_format"] = "base64"
-    return sent
-
-
-def recorded_exception(response: dict[str, Any]) -> str | None:
-    """What a llama-stack response that recorded a raised exception says, or None."""
-    body = response.get("body")
-    if response.get("is_exception") or "exception" in response:
-        return _exception_text(response.get("exception") or body)
-    for element in body if isinstance(body, list) else [body]:
-        if not isinstance(element, dict):
-            continue
-        for key in ("__exception__", "exception", "exception_type"):
-            if key in element:
-                return _exception_text(element[key] if key != "exception_type" else element)
-        name = element.get(typed.TYPE_KEY)
-        if isinstance(name, str) and re.search(r"(Error|Exception)$|exceptions?\.", name):
-            return _exception_text(element)
-    return None
-
-
-def _exception_text(value: Any) -> str:
-    if not isinstance(value, dict):
-        return str(value)
-    data = value.get(typed.DATA_KEY, value)
-    data = data if isinstance(data, dict) else {"message": data}
-    name = value.get(typed.TYPE_KEY) or data.get("type") or data.get("exception_type")
-    message = data.get("message") or data.get("detail") or data.get("args") or ""
-    status = data.get("status_code")
-    return ": ".join(
-        str(part)
-        for part in (name or "exception", f"HTTP {status}" if status else "", message)
-        if part
-    )
-
-
-def _typed_events(recording: Recording) -> list[str]:
-    """Type plain objects as the recorder does, and keep as plain JSON what does not
-    validate against its type; say which."""
-    notes = []
-    for index, element in enumerate(recording.events):
-        if not typed.is_typed(element):
-            element = typed.encode(element, recording.endpoint)
-            if not typed.is_typed(element):
-                continue
-        problem = validate(element)
-        if problem is None:
-            recording.events[index] = element
-        else:
-            recording.events[index] = typed.payload(element)
-            notes.append(f"response.body[{index}] {problem}; kept as plain JSON")
-    return notes
-
-
-def validate(element: dict[str, Any]) -> str | None:
-    """``typed.validate``, with the install command when openai is missing."""
-    try:
-        return typed.validate(element)
-    except ImportError as error:
-        raise CommandError(
-            f"checking types needs the openai package ({error}): pip install openai"
-        ) from None
 
 
 # --- commands ------------------------------------------------------------------------------
@@ -573,11 +237,12 @@ def check(entry: Entry) -> tuple[list[str], list[str]]:
         return [str(entry.problem)], []
     problems: list[str] = []
     warnings: list[str] = []
-    failures = [
-        (index, problem)
-        for index, element in enumerate(recording.events)
-        if typed.is_typed(element) and (problem := validate(element)) is not None
-    ]
+    with _openai_needed():
+        failures = [
+            (index, problem)
+            for index, element in enumerate(recording.events)
+            if typed.is_typed(element) and (problem := typed.validate(element)) is not None
+        ]
     if failures:
         index, problem = failures[0]
         more = f" (and {len(failures) - 1} more objects)" if len(failures) > 1 else ""
@@ -626,7 +291,8 @@ def command_import(args: argparse.Namespace) -> int:
     for source in sources(args.sources):
         try:
             document = llama_stack_json(source.read_text(encoding="utf-8"))
-            recording, notes = from_llama_stack(document, str(source))
+            with _openai_needed():
+                recording, notes = from_llama_stack(document, str(source))
         except NotImportable as error:
             print(f"skipped {source}: {error}")
             skipped += 1
@@ -654,9 +320,7 @@ def sources(arguments: Sequence[str]) -> list[Path]:
         path = Path(argument)
         if not path.exists():
             raise CommandError(f"no file or folder {argument}: name llama-stack recordings")
-        named = [path]
-        if path.is_dir():
-            named = sorted(p for p in path.rglob("*.json") if not p.name.startswith("."))
+        named = all_recordings(path) if path.is_dir() else [path]
         for file in named:
             if file.is_file():
                 found.setdefault(file.resolve(), file)

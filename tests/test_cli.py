@@ -16,7 +16,7 @@ import openai
 import pytest
 
 from replay import typed
-from replay.cli import NotImportable, answers, from_llama_stack, main, sdk_body
+from replay.cli import main
 from replay.keys import request_key
 from replay.player import Player
 from replay.recording import loads
@@ -595,51 +595,3 @@ def test_prune_keeps_recordings_written_after_the_run(
     assert code == 0
     assert "keeping 1 recording written after the last complete run" in out
     assert files(folder) == [newest.relative_to(folder).as_posix()]
-
-
-# --- the pure parts --------------------------------------------------------------------------
-
-
-def test_answers_put_streamed_tool_calls_together() -> None:
-    def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
-        choice = {"index": 0, "delta": delta, "finish_reason": finish}
-        return typed.encode({"object": "chat.completion.chunk", "choices": [choice]}, CHAT)
-
-    call = {"index": 0, "id": "c1", "type": "function"}
-    events = [
-        chunk({"role": "assistant", "tool_calls": [call | {"function": {"name": "weather"}}]}),
-        chunk({"tool_calls": [{"index": 0, "function": {"arguments": '{"city": '}}]}),
-        chunk({"tool_calls": [{"index": 0, "function": {"arguments": '"Paris"}'}}]}),
-        chunk({}, "tool_calls"),
-        "[DONE]",
-    ]
-    (answer,) = answers(events).values()
-    assert answer.text == "" and answer.finish_reason == "tool_calls"
-    assert [(t.name, t.arguments) for t in answer.tool_calls.values()] == [
-        ("weather", '{"city": "Paris"}')
-    ]
-
-
-@pytest.mark.parametrize(
-    "response",
-    [
-        {"is_exception": True, "body": {"type": "RateLimitError", "message": "slow down"}},
-        {"body": {"__exception__": {"type": "RateLimitError", "message": "slow down"}}},
-        {"body": {"exception_type": "RateLimitError", "message": "slow down"}},
-    ],
-)
-def test_recorded_exceptions_in_their_several_shapes_are_not_imported(
-    response: dict[str, Any],
-) -> None:
-    request = {"method": "POST", "url": "http://h/v1/chat/completions", "body": {"model": "m"}}
-    with pytest.raises(NotImportable, match=r"a recorded exception \(RateLimitError: slow down"):
-        from_llama_stack({"request": request, "response": response | {"is_streaming": False}}, "f")
-
-
-def test_the_body_is_what_the_sdk_sends_for_the_recorded_arguments() -> None:
-    recorded = {"model": "m", "input": "hi", "extra_body": {"truncate": True}, "timeout": 5}
-    assert sdk_body(recorded, "/v1/embeddings") == {
-        "model": "m", "input": "hi", "truncate": True, "encoding_format": "base64"
-    }  # fmt: skip
-    chat = {"model": "m", "messages": [], "extra_headers": {"x": "y"}}
-    assert sdk_body(chat, CHAT) == {"model": "m", "messages": []}
