@@ -1,6 +1,13 @@
 """pytest-llm-replay: record LLM server exchanges once, replay them deterministically."""
 
-from replay.errors import LLMReplayError, RecordingFileError, ReplayMiss, ServerStartError
+from replay.errors import (
+    LLMReplayError,
+    RecordingFileError,
+    ReplayFailure,
+    ReplayMiss,
+    SecretInRecording,
+    ServerStartError,
+)
 from replay.fixture import LLMReplay
 from replay.player import Player
 from replay.recording import Recording, dumps, loads
@@ -17,7 +24,9 @@ __all__ = [
     "Player",
     "Recording",
     "RecordingFileError",
+    "ReplayFailure",
     "ReplayMiss",
+    "SecretInRecording",
     "ServerStartError",
     "__version__",
     "dumps",

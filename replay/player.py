@@ -162,7 +162,9 @@ class Player:
         count, source, lines = best
         more = [f"    ... and {count - shown} more"] if count > shown else []
         body = "\n".join([f"    {line}" for line in lines[:shown]] + more)
-        what = (
-            "its body is the same (the query differs)" if not lines else "recorded -> this request"
-        )
-        return f"\n  nearest recording: {source}\n  ({what}):\n{body}"
+        if not lines:
+            return (
+                f"\n  nearest recording: {source}\n  (the same body: the query string differs, "
+                "or the request was made more often than it was recorded)"
+            )
+        return f"\n  nearest recording: {source}\n  (recorded -> this request):\n{body}"

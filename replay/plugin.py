@@ -75,7 +75,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     parser.addini(
         "llm_replay_redact_headers",
-        "request headers never written (besides authorization, api-key, x-api-key, cookie)",
+        "request headers never written (besides authorization, proxy-authorization, api-key, "
+        "x-api-key, cookie, set-cookie)",
         type="linelist",
         default=[],
     )

@@ -99,8 +99,7 @@ class Recorder:
                     f"pytest-llm-replay: did not write {where}: it would hold what looks like "
                     f"a secret ({'; '.join(secrets[:5])}). Keep keys out of request bodies, or "
                     "name the field in the ini setting llm_replay_redact_body (or the header in "
-                    "llm_replay_redact_headers); if it is no secret, narrow the match with "
-                    "llm_replay_secret_patterns."
+                    "llm_replay_redact_headers) so that it is written as <redacted>."
                 )
             self.on_saved(self.store.put(recording, self.index), self.problems)
 

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -69,6 +70,8 @@ class Settings:
 
 
 def normalize_base_url(url: str) -> str:
-    """A server URL as an OpenAI base URL: no trailing slash, ending in ``/v1``."""
+    """A server URL as an OpenAI base URL, without a trailing slash: a bare
+    ``http://host:port`` gets ``/v1``; a URL with a path (``.../v1``, ``.../v1beta/openai``)
+    is taken as the base URL it is."""
     url = url.rstrip("/")
-    return url if url.endswith("/v1") else f"{url}/v1"
+    return url if urlsplit(url).path else f"{url}/v1"
