@@ -8,6 +8,7 @@ that names the request, its hash, the file looked for and the command that recor
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -83,10 +84,12 @@ class Player:
         stats: Stats | None = None,
         redaction: Redaction | None = None,
         ignore_fields: tuple[str, ...] = (),
+        before_forward: Callable[[], None] = lambda: None,
     ) -> None:
         self.store = store
         self.redaction = redaction or Redaction()
         self.ignore_fields = ignore_fields
+        self.before_forward = before_forward  # e.g. start the server on first need
         self.mode: Mode = mode
         self.allow_repeats = allow_repeats
         self.record_hint = record_hint

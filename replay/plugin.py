@@ -15,7 +15,7 @@ from replay.errors import LLMReplayError, ReplayFailure
 from replay.fixture import REPLAY_API_KEY, LLMReplay
 from replay.intercept import Interception
 from replay.player import MODES, Player, Stats
-from replay.server import DEFAULT_MODEL_ALIAS, LlamaServer, default_model_path, model_alias
+from replay.server import DEFAULT_MODEL_ALIAS, LazyServer, default_model_path, model_alias
 from replay.settings import REPLAY_BASE_URL, Settings
 from replay.store import DirectoryStore
 from replay.usage import Usage, all_recordings
@@ -112,17 +112,18 @@ def pytest_report_header(config: pytest.Config) -> str:
 @pytest.fixture(scope="session")
 def _llm_replay_server(
     pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[LlamaServer | None]:
-    """The auto-started llama.cpp server, started only when a test needs it."""
+) -> Iterator[LazyServer | None]:
+    """The auto-started llama.cpp server: started by the first test that uses the fixture
+    in record and live modes, by the first request with no recording in missing mode."""
     settings = pytestconfig.stash[SETTINGS]
     if settings.mode == "replay" or settings.server_url:
         yield None
         return
-    model = settings.model_path or default_model_path()
     try:
-        server = LlamaServer.start(model, tmp_path_factory.mktemp("llama-server"))
+        model = settings.model_path or default_model_path()
     except LLMReplayError as error:
         pytest.fail(str(error), pytrace=False)
+    server = LazyServer(model, tmp_path_factory.mktemp("llama-server"))
     try:
         yield server
     finally:
@@ -133,7 +134,7 @@ def _llm_replay_server(
 def llm_replay(
     request: pytest.FixtureRequest,
     monkeypatch: pytest.MonkeyPatch,
-    _llm_replay_server: LlamaServer | None,
+    _llm_replay_server: LazyServer | None,
 ) -> Iterator[LLMReplay]:
     """Record or replay the LLM exchanges of this test (see ``pytest --help``).
 
@@ -146,6 +147,11 @@ def llm_replay(
     server = _llm_replay_server
     if server is not None and (why := server.died()) is not None:
         pytest.fail(f"pytest-llm-replay: {why}", pytrace=False)
+    if server is not None and settings.mode != "missing":
+        try:
+            server.ensure()
+        except LLMReplayError as error:
+            pytest.fail(str(error), pytrace=False)
     if server is not None:
         base_url, model = server.base_url, server.model
     else:
@@ -160,6 +166,7 @@ def llm_replay(
         stats=config.stash[STATS],
         redaction=settings.redaction,
         ignore_fields=settings.ignore_fields + tuple(options.get("ignore_fields", ())),
+        before_forward=server.ensure if server is not None else lambda: None,
     )
     monkeypatch.setenv("OPENAI_BASE_URL", base_url)
     if settings.mode == "replay" or not os.environ.get("OPENAI_API_KEY"):

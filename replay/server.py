@@ -10,7 +10,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from replay.errors import ServerStartError
@@ -87,14 +87,17 @@ class LlamaServer:
         return f"http://127.0.0.1:{self.port}/v1"
 
     @classmethod
-    def start(cls, model_path: Path, log_dir: Path, timeout: float = 120.0) -> LlamaServer:
-        """Start the server and wait until ``/v1/models`` answers."""
+    def start(
+        cls, model_path: Path, log_dir: Path, timeout: float = 120.0, port: int | None = None
+    ) -> LlamaServer:
+        """Start the server (on ``port``, or a free one) and wait until ``/v1/models``
+        answers."""
         if not model_path.is_file():
             raise ServerStartError(
                 f"pytest-llm-replay: model file {model_path} does not exist; "
                 "pass --llm-model PATH.gguf"
             )
-        port = free_port()
+        port = port or free_port()
         alias = model_alias(model_path)
         log_dir.mkdir(parents=True, exist_ok=True)
         log_path = log_dir / f"llama-server-{port}.log"
@@ -159,4 +162,46 @@ class LlamaServer:
             self.process.wait()
 
 
-__all__ = ["LlamaServer", "default_model_path", "explain_exit", "free_port", "model_alias"]
+@dataclass
+class LazyServer:
+    """A llama.cpp server whose port is chosen now and which starts on first need: in
+    ``missing`` mode a run whose requests are all recorded starts nothing."""
+
+    model_path: Path
+    log_dir: Path
+    port: int = field(default_factory=free_port)
+    server: LlamaServer | None = None
+
+    @property
+    def base_url(self) -> str:
+        """The base URL the server has, or will have, ending in ``/v1``."""
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    @property
+    def model(self) -> str:
+        """The model name the server answers to."""
+        return model_alias(self.model_path)
+
+    def ensure(self) -> None:
+        """Start the server unless it runs."""
+        if self.server is None:
+            self.server = LlamaServer.start(self.model_path, self.log_dir, port=self.port)
+
+    def died(self) -> str | None:
+        """Why the started server is gone, or None."""
+        return None if self.server is None else self.server.died()
+
+    def stop(self) -> None:
+        """Stop the server if it was started."""
+        if self.server is not None:
+            self.server.stop()
+
+
+__all__ = [
+    "LazyServer",
+    "LlamaServer",
+    "default_model_path",
+    "explain_exit",
+    "free_port",
+    "model_alias",
+]

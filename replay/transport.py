@@ -154,6 +154,8 @@ def _build(http: Any) -> type:
                 route = self.player.route(info)
             if isinstance(route, Recording):
                 return self._replayed(request, route)
+            with surfaced():
+                self.player.before_forward()
             if self._real is None:
                 self._real = http.HTTPTransport()
             started = time.perf_counter()
@@ -172,6 +174,8 @@ def _build(http: Any) -> type:
                 route = self.player.route(info)
             if isinstance(route, Recording):
                 return self._replayed(request, route)
+            with surfaced():
+                self.player.before_forward()
             if self._async_real is None:
                 self._async_real = http.AsyncHTTPTransport()
             started = time.perf_counter()

@@ -264,3 +264,23 @@ def test_the_hit_path_computes_no_diff(
     put_chat_seed(pytester)
     pytester.makepyfile(SEED_TEST)
     pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_missing_mode_starts_no_server_while_everything_is_recorded(
+    pytester: pytest.Pytester,
+) -> None:
+    """The model path is bad: only a request that needs the server finds out."""
+    put_chat_seed(pytester)
+    pytester.makepyfile(
+        SEED_TEST
+        + """
+def test_new(llm_replay):
+    llm_replay.openai().completions.create(model="m", prompt="never recorded")
+"""
+    )
+    args = ("--record-mode", "missing", "--llm-model", str(pytester.path / "absent.gguf"))
+    result = pytester.runpytest(*args, "-k", "test_chat")
+    result.assert_outcomes(passed=1, deselected=1)
+    result = pytester.runpytest(*args, "-k", "test_new")
+    result.assert_outcomes(failed=1, deselected=1)
+    result.stdout.fnmatch_lines(["*ReplayFailure: pytest-llm-replay: model file *absent.gguf*"])
