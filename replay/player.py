@@ -12,8 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from replay import typed
 from replay.diff import json_diff
-from replay.errors import ReplayMiss
+from replay.errors import RecordingFileError, ReplayMiss
+from replay.keys import canonical
 from replay.recorder import RequestInfo, request_info
 from replay.recording import Recording
 from replay.redaction import Redaction
@@ -95,6 +97,7 @@ class Player:
         self.record_hint = record_hint
         self.stats = stats if stats is not None else Stats()
         self._seen: dict[str, int] = {}
+        self.replayed: list[Recording] = []  # this test's, to explain a failure
         self._lock = threading.Lock()
 
     def request_info(
@@ -120,11 +123,24 @@ class Player:
             self.stats.replayed += 1
             if recording.source:
                 self.stats.used.add(recording.source)
+            self.replayed.append(recording)
             return recording
         if self.mode == "missing":
             return Record(index)
         self.stats.missed += 1
         raise ReplayMiss(self._miss_message(request, index))
+
+    def invalid_recording(self) -> str | None:
+        """The first replayed recording holding an object that is not of its openai type,
+        as an error message; checked only once a test has failed (replay does not validate)."""
+        for recording in self.replayed:
+            for index, element in enumerate(recording.events):
+                problem = typed.validate(element) if typed.is_typed(element) else None
+                if problem is not None:
+                    return str(
+                        RecordingFileError(recording.source, f"response.body[{index}]: {problem}")
+                    )
+        return None
 
     def recorded(self, path: str, problems: list[str]) -> None:
         """Count a recording just written, with the objects that were not of their type."""
@@ -157,7 +173,7 @@ class Player:
         for recording in self.store.neighbours(request.endpoint):
             if recording.method != request.method:
                 continue
-            lines = json_diff(recording.body, request.body, "body")
+            lines = json_diff(canonical(recording.body), canonical(request.body), "body")
             if best is None or len(lines) < best[0]:
                 best = (len(lines), recording.source or "?", lines)
         if best is None:

@@ -23,6 +23,7 @@ from replay.usage import Usage, all_recordings
 SETTINGS = pytest.StashKey[Settings]()
 STATS = pytest.StashKey[Stats]()
 DESELECTED = pytest.StashKey[list[int]]()
+PLAYER = pytest.StashKey[Player]()
 MARKER_OPTIONS = {
     "allow_repeats": "replay the first recording of a request made more often than recorded",
     "ignore_fields": "JSON paths of request body fields left out of the request hash",
@@ -175,6 +176,7 @@ def llm_replay(
         player, base_url, block_other_hosts=bool(options.get("block_other_hosts", False))
     )
     interception.start()
+    request.node.stash[PLAYER] = player
     handle = LLMReplay(player, base_url, model)
     try:
         yield handle
@@ -227,8 +229,15 @@ def pytest_runtest_makereport(
     traceback through httpx and openai says nothing the message does not."""
     report = yield
     excinfo = call.excinfo
-    if report.failed and excinfo is not None and isinstance(excinfo.value, ReplayFailure):
+    if not report.failed or excinfo is None:
+        return report
+    if isinstance(excinfo.value, ReplayFailure):
         report.longrepr = f"{type(excinfo.value).__name__}: {excinfo.value}"
+    elif call.when == "call" and (player := item.stash.get(PLAYER, None)) is not None:
+        # Replay does not validate; once a test failed, say if a recording it used was bad.
+        bad = player.invalid_recording()
+        if bad is not None:
+            report.longrepr = f"{bad}\nThe test then failed with {excinfo.exconly()}"
     return report
 
 

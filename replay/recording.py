@@ -145,7 +145,7 @@ def loads(text: str | bytes, source: str = "<string>") -> Recording:
     """A recording from file text, native or llama-stack; RecordingFileError names the problem."""
     try:
         document = json.loads(text)
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:
         raise RecordingFileError(source, f"not valid JSON ({error})") from None
     return from_json(document, source)
 
@@ -183,6 +183,8 @@ def from_json(document: Any, source: str = "<string>") -> Recording:
                 raise RecordingFileError(source, f"response.body[{index}]: {problem}")
     native = "version" in document
     status = _field(response, "status", int, source) if native else 200
+    if not 100 <= status <= 599:
+        raise RecordingFileError(source, f"response.status {status} is not an HTTP status")
     default_type = "text/event-stream" if is_streaming else "application/json"
     content_type = response.get("content_type", default_type) if native else default_type
     event_ms = response.get("event_ms")

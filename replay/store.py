@@ -64,6 +64,8 @@ class DirectoryStore:
             data = path.read_bytes()
         except FileNotFoundError:
             return None
+        except OSError as error:
+            raise RecordingFileError(path, f"it cannot be read ({error.strerror})") from None
         recording = loads(data, str(path))
         if recording.key != key:
             raise RecordingFileError(

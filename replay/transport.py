@@ -147,41 +147,33 @@ def _build(http: Any) -> type:
             self._async_real = async_real
 
         def handle_request(self, request: Any) -> Any:
-            info = self.player.request_info(
-                request.method, str(request.url), request.headers.multi_items(), request.read()
-            )
-            with surfaced():
-                route = self.player.route(info)
+            info, route = self._decide(request, request.read())
             if isinstance(route, Recording):
                 return self._replayed(request, route)
-            with surfaced():
-                self.player.before_forward()
-            if self._real is None:
-                self._real = http.HTTPTransport()
-            started = time.perf_counter()
-            self._prepare(request, route)
+            self._real = self._real or http.HTTPTransport()
+            started = self._prepare(request, route)
             response = self._real.handle_request(request)
             return self._passed_on(request, response, info, route, started)
 
         async def handle_async_request(self, request: Any) -> Any:
+            info, route = self._decide(request, await request.aread())
+            if isinstance(route, Recording):
+                return self._replayed(request, route)
+            self._async_real = self._async_real or http.AsyncHTTPTransport()
+            started = self._prepare(request, route)
+            response = await self._async_real.handle_async_request(request)
+            return self._passed_on(request, response, info, route, started)
+
+        def _decide(self, request: Any, content: bytes) -> tuple[RequestInfo, Any]:
+            """The sync and async paths differ only in how they read and send."""
             info = self.player.request_info(
-                request.method,
-                str(request.url),
-                request.headers.multi_items(),
-                await request.aread(),
+                request.method, str(request.url), request.headers.multi_items(), content
             )
             with surfaced():
                 route = self.player.route(info)
-            if isinstance(route, Recording):
-                return self._replayed(request, route)
-            with surfaced():
-                self.player.before_forward()
-            if self._async_real is None:
-                self._async_real = http.AsyncHTTPTransport()
-            started = time.perf_counter()
-            self._prepare(request, route)
-            response = await self._async_real.handle_async_request(request)
-            return self._passed_on(request, response, info, route, started)
+                if not isinstance(route, Recording):
+                    self.player.before_forward()
+            return info, route
 
         def close(self) -> None:
             if self._real is not None:
@@ -204,11 +196,13 @@ def _build(http: Any) -> type:
             )
 
         @staticmethod
-        def _prepare(request: Any, route: object) -> None:
+        def _prepare(request: Any, route: object) -> float:
+            """Mark the request as forwarded; the time it leaves."""
             request.extensions[FORWARDED] = True
             if not isinstance(route, Live):
                 # The recorder parses the bytes that pass the transport: ask for them plain.
                 request.headers["accept-encoding"] = "identity"
+            return time.perf_counter()
 
         def _passed_on(
             self, request: Any, response: Any, info: RequestInfo, route: Any, started: float

@@ -55,7 +55,8 @@ class Thing:
         return cls(data)
 """
 
-# Where a frame of the library or of the HTTP stack would show in pytest's output.
+# A traceback frame in pytest's output: of the library, httpx, openai or pydantic by its path,
+# or any frame at all by pytest's "file.py:N: in function" line.
 FRAME = re.compile(
     r"(replay/(transport|player|store|recording|typed|plugin|fixture)\.py"
     r"|site-packages/(httpx2?|openai|pydantic)/"
@@ -365,35 +366,16 @@ NOT_YET_REPORTED = [
         lambda text, doc: "[" * 100_000 + "]" * 100_000,
         "not valid JSON",
         id="deeply-nested",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="replay/recording.py loads() catches only ValueError from json.loads; a "
-            "nesting deeper than the recursion limit raises RecursionError, which escapes "
-            "DirectoryStore.get and the transport (openai 3.x: a traceback through json; "
-            "2.x: retried, DirectoryStore.neighbours raises it again while the miss message is "
-            "made, then 'Connection error.')",
-        ),
     ),
     pytest.param(
         edited(with_invalid_data),
         "does not validate as",
         id="data-fails-its-type",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="replay does not validate __data__ against its openai type (by design, "
-            "docs/recording-format.md 'Replay does not validate again'); the test fails with "
-            "AttributeError in its own code, and nothing names the file",
-        ),
     ),
     pytest.param(
         set_at("response", "status", -1),
         "status",
         id="status-out-of-range",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="from_json checks that status is an int, not that it is an HTTP status; "
-            "-1 replays and openai raises APIStatusError('Error code: -1') with its traceback",
-        ),
     ),
 ]
 
@@ -468,13 +450,6 @@ def test_a_stream_without_its_end_marker_replays(pytester: pytest.Pytester) -> N
     run_seed_test(pytester).assert_outcomes(passed=1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="replay/store.py DirectoryStore.get handles only FileNotFoundError from "
-    "read_bytes; IsADirectoryError (or PermissionError) escapes the transport with a "
-    "traceback (openai 3.x); openai 2.x retries it and the retry fails as a misleading "
-    "ReplayMiss 'identical request number 2 ... only 1 recorded'",
-)
 def test_a_folder_in_place_of_the_recording(pytester: pytest.Pytester) -> None:
     path = put_good_recording(pytester)
     path.unlink()
