@@ -293,11 +293,12 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if hasattr(config, "workeroutput"):
         return
     stats = config.stash.get(STATS, None)
-    if stats is None or not (stats.replayed or stats.recorded or stats.missed or stats.untyped):
+    if stats is None or not (stats.replayed or stats.recorded or stats.missed or stats.live):
         return
     terminalreporter.section("llm-replay")
+    live = f", {stats.live} live (not recorded)" if stats.live else ""
     terminalreporter.write_line(
-        f"{stats.replayed} replayed, {stats.recorded} recorded, {stats.missed} missed"
+        f"{stats.replayed} replayed, {stats.recorded} recorded, {stats.missed} missed{live}"
     )
     if stats.missed:
         terminalreporter.write_line(

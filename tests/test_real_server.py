@@ -31,7 +31,7 @@ CHAT = [{"role": "user", "content": "Tell me a joke"}]
 def same_as_live(llm_replay, name, value):
     """Record mode keeps what the live server gave; replay mode must give the same."""
     path = LIVE / f"{name}.json"
-    if llm_replay.mode == "record":
+    if llm_replay.mode in ("record", "live"):
         path.write_text(json.dumps(value), encoding="utf-8")
     else:
         assert json.loads(path.read_text(encoding="utf-8")) == value
@@ -228,3 +228,16 @@ def test_a_model_that_is_not_gguf_stops_recording_with_the_server_output(
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*the llama.cpp server exited with code*"])
     assert "Traceback" not in result.stdout.str()
+
+
+def test_live_mode_talks_to_the_server_and_writes_nothing(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, llama_server: LlamaServer
+) -> None:
+    recordings = _app(pytester, monkeypatch)
+    url = llama_server.base_url
+    result = pytester.runpytest_subprocess(
+        "--record-mode", "live", "--llm-server-url", url, "-k", "chat_stream or models"
+    )
+    result.assert_outcomes(passed=2, deselected=7)
+    result.stdout.fnmatch_lines(["*0 replayed, 0 recorded, 0 missed, 2 live (not recorded)*"])
+    assert not recordings.exists() or recording_files(recordings) == []
