@@ -44,11 +44,11 @@ def raw(flavour, asynchronous):
     body = {"model": "smollm2", "prompt": f"{flavour} {asynchronous}:", "max_tokens": 4,
             "temperature": 0}
     if not asynchronous:
-        with http.Client() as client:
+        with http.Client(timeout=120) as client:
             return client.post(url, json=body).json()["choices"][0]["text"]
 
     async def run():
-        async with http.AsyncClient() as client:
+        async with http.AsyncClient(timeout=120) as client:
             return (await client.post(url, json=body)).json()["choices"][0]["text"]
     return asyncio.run(run())
 '''
