@@ -1,20 +1,48 @@
-"""pytest-llm-replay: record LLM server exchanges once, replay them deterministically."""
+"""pytest-llm-replay: record LLM server exchanges once, replay them deterministically.
 
-from replay.errors import (
-    LLMReplayError,
-    RecordingFileError,
-    ReplayFailure,
-    ReplayMiss,
-    SecretInRecording,
-    ServerStartError,
-)
-from replay.fixture import LLMReplay
-from replay.player import Player
-from replay.recording import Recording, dumps, loads
-from replay.store import DirectoryStore, MemoryStore
-from replay.transport import replay_transport
+The public names are imported on first use (PEP 562), so that loading the pytest plugin,
+which imports this package, costs a pytest run almost nothing until a test records or
+replays.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from replay.errors import (
+        LLMReplayError,
+        RecordingFileError,
+        ReplayFailure,
+        ReplayMiss,
+        SecretInRecording,
+        ServerStartError,
+    )
+    from replay.fixture import LLMReplay
+    from replay.player import Player
+    from replay.recording import Recording, dumps, loads
+    from replay.store import DirectoryStore, MemoryStore
+    from replay.transport import replay_transport
 
 __version__ = "0.1.0"
+
+_WHERE = {
+    "DirectoryStore": "replay.store",
+    "LLMReplay": "replay.fixture",
+    "LLMReplayError": "replay.errors",
+    "MemoryStore": "replay.store",
+    "Player": "replay.player",
+    "Recording": "replay.recording",
+    "RecordingFileError": "replay.errors",
+    "ReplayFailure": "replay.errors",
+    "ReplayMiss": "replay.errors",
+    "SecretInRecording": "replay.errors",
+    "ServerStartError": "replay.errors",
+    "dumps": "replay.recording",
+    "loads": "replay.recording",
+    "replay_transport": "replay.transport",
+}
 
 __all__ = [
     "DirectoryStore",
@@ -33,3 +61,9 @@ __all__ = [
     "loads",
     "replay_transport",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'replay' has no attribute {name!r}")
+    return getattr(importlib.import_module(_WHERE[name]), name)

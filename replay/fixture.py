@@ -6,7 +6,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from replay.player import Mode, Player
+from replay.modes import Mode
+from replay.player import Player
 from replay.transport import Flavour, default_flavour, flavour_module, replay_transport
 
 REPLAY_API_KEY = "llm-replay-no-key"

@@ -9,53 +9,20 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass
 
 from replay import typed
 from replay.diff import json_diff
 from replay.errors import RecordingFileError, ReplayMiss
 from replay.keys import canonical
+from replay.modes import MODES, Mode
 from replay.recorder import RequestInfo, request_info
 from replay.recording import Recording
 from replay.redaction import Redaction
+from replay.stats import Stats
 from replay.store import Store
 
-Mode = Literal["replay", "record", "missing", "live"]
-MODES: tuple[Mode, ...] = ("replay", "record", "missing", "live")
-
-
-@dataclass(slots=True)
-class Stats:
-    """What happened to requests, for the session report."""
-
-    replayed: int = 0
-    recorded: int = 0
-    missed: int = 0
-    live: int = 0
-    written: list[str] = field(default_factory=list)
-    untyped: list[str] = field(default_factory=list)
-    used: set[str] = field(default_factory=set)
-
-    def merge(self, other: dict[str, Any]) -> None:
-        """Add the stats a pytest-xdist worker sent (``as_dict``)."""
-        for name in ("replayed", "recorded", "missed", "live"):
-            setattr(self, name, getattr(self, name) + int(other.get(name, 0)))
-        self.written += list(other.get("written", []))
-        self.untyped += list(other.get("untyped", []))
-        self.used |= set(other.get("used", []))
-
-    def as_dict(self) -> dict[str, Any]:
-        """Plain data, to cross from an xdist worker to the controller."""
-        return {
-            "replayed": self.replayed,
-            "recorded": self.recorded,
-            "missed": self.missed,
-            "live": self.live,
-            "written": self.written,
-            "untyped": self.untyped,
-            "used": sorted(self.used),
-        }
+__all__ = ["MODES", "Live", "Mode", "Player", "Record", "Route", "Stats"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,23 +7,27 @@ import os
 import shlex
 from collections.abc import Generator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from replay.errors import LLMReplayError, ReplayFailure
-from replay.fixture import REPLAY_API_KEY, LLMReplay
-from replay.intercept import Interception
-from replay.player import MODES, Player, Stats
-from replay.server import DEFAULT_MODEL_ALIAS, LazyServer, default_model_path, model_alias
+from replay.modes import MODES
 from replay.settings import REPLAY_BASE_URL, Settings
-from replay.store import DirectoryStore
-from replay.usage import Usage, all_recordings
+from replay.stats import Stats
+
+if TYPE_CHECKING:
+    from replay.fixture import LLMReplay
+    from replay.player import Player
+    from replay.server import LazyServer
+
+# The replay core, the server launcher and the usage file are imported where they are first
+# needed, not here: a pytest run whose tests do not use the plugin pays almost nothing for it.
 
 SETTINGS = pytest.StashKey[Settings]()
 STATS = pytest.StashKey[Stats]()
 DESELECTED = pytest.StashKey[list[int]]()
-PLAYER = pytest.StashKey[Player]()
+PLAYER: pytest.StashKey[Player] = pytest.StashKey()
 MARKER_OPTIONS = {
     "allow_repeats": "replay the first recording of a request made more often than recorded",
     "ignore_fields": "JSON paths of request body fields left out of the request hash",
@@ -120,6 +124,8 @@ def _llm_replay_server(
     if settings.mode == "replay" or settings.server_url:
         yield None
         return
+    from replay.server import LazyServer, default_model_path
+
     try:
         model = settings.model_path or default_model_path()
     except LLMReplayError as error:
@@ -143,6 +149,12 @@ def llm_replay(
     ``OPENAI_BASE_URL`` (and ``OPENAI_API_KEY``, if unset) point the openai SDK's defaults at
     the server.
     """
+    from replay.fixture import REPLAY_API_KEY, LLMReplay
+    from replay.intercept import Interception
+    from replay.player import Player
+    from replay.server import DEFAULT_MODEL_ALIAS, model_alias
+    from replay.store import DirectoryStore
+
     config = request.config
     settings = config.stash[SETTINGS]
     server = _llm_replay_server
@@ -264,6 +276,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     folder = config.stash[SETTINGS].recordings_dir
     if not folder.is_dir() or not (stats.used or stats.missed):
         return
+    from replay.usage import Usage
+
     used = {_relative(path, folder) for path in stats.used}
     Usage(_whole_suite_ran(session, exitstatus), frozenset(used)).write(folder)
 
@@ -306,6 +320,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         )
     for note in stats.untyped:
         terminalreporter.write_line(f"not of its openai type: {note}")
+    from replay.usage import Usage, all_recordings
+
     folder = config.stash[SETTINGS].recordings_dir
     usage = Usage.read(folder)
     if usage is None or not usage.complete:

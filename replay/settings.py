@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from replay.player import MODES, Mode
+from replay.modes import MODES, Mode
 from replay.redaction import Redaction
 
 MODE_ENV = "LLM_REPLAY_MODE"

@@ -1,0 +1,41 @@
+"""What a session counts for its report: exchanges replayed, recorded, missed and live, the
+recordings used, and objects kept as plain JSON. Plain data, so that pytest-xdist workers
+can send it to the controller."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(slots=True)
+class Stats:
+    """What happened to requests, for the session report."""
+
+    replayed: int = 0
+    recorded: int = 0
+    missed: int = 0
+    live: int = 0
+    written: list[str] = field(default_factory=list)
+    untyped: list[str] = field(default_factory=list)
+    used: set[str] = field(default_factory=set)
+
+    def merge(self, other: dict[str, Any]) -> None:
+        """Add the stats a pytest-xdist worker sent (``as_dict``)."""
+        for name in ("replayed", "recorded", "missed", "live"):
+            setattr(self, name, getattr(self, name) + int(other.get(name, 0)))
+        self.written += list(other.get("written", []))
+        self.untyped += list(other.get("untyped", []))
+        self.used |= set(other.get("used", []))
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data, to cross from an xdist worker to the controller."""
+        return {
+            "replayed": self.replayed,
+            "recorded": self.recorded,
+            "missed": self.missed,
+            "live": self.live,
+            "written": self.written,
+            "untyped": self.untyped,
+            "used": sorted(self.used),
+        }
