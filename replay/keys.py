@@ -10,12 +10,14 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 _DOUBLED_VERSION = re.compile(r"/(v\d+)(?:/\1)+(?=/|$)")
 
 
+@lru_cache(maxsize=4096)
 def normalize_endpoint(url_or_path: str) -> str:
     """The path of a URL with scheme, host, port and query removed and ``/v1/v1`` collapsed."""
     if url_or_path.startswith("/"):  # a path: "//v1" is not a host here

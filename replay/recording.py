@@ -141,16 +141,21 @@ def dumps(recording: Recording) -> str:
     return json.dumps(recording.to_json(), indent=2, ensure_ascii=False) + "\n"
 
 
-def loads(text: str | bytes, source: str = "<string>") -> Recording:
-    """A recording from file text, native or llama-stack; RecordingFileError names the problem."""
+def loads(
+    text: str | bytes, source: str = "<string>", expected_key: str | None = None
+) -> Recording:
+    """A recording from file text, native or llama-stack; RecordingFileError names the problem.
+    With ``expected_key``, the recording must answer that request hash."""
     try:
         document = json.loads(text)
     except (ValueError, RecursionError) as error:
         raise RecordingFileError(source, f"not valid JSON ({error})") from None
-    return from_json(document, source)
+    return from_json(document, source, expected_key)
 
 
-def from_json(document: Any, source: str = "<string>") -> Recording:
+def from_json(
+    document: Any, source: str = "<string>", expected_key: str | None = None
+) -> Recording:
     """A recording from a parsed file."""
     if not isinstance(document, dict):
         raise RecordingFileError(
@@ -224,20 +229,28 @@ def from_json(document: Any, source: str = "<string>") -> Recording:
         source=source,
         native=native,
     )
-    stored_key = document.get("key")
-    if native and stored_key != recording.key:
+    stored_key, key = document.get("key"), recording.key
+    if native and stored_key != key:
         raise RecordingFileError(
             source,
-            f"its key {stored_key!r} does not match its request (hash {recording.key}); "
+            f"its key {stored_key!r} does not match its request (hash {key}); "
             "the request was edited by hand",
         )
+    if expected_key is not None and key != expected_key:
+        raise RecordingFileError(
+            source, f"it answers request hash {key}, but its name says {expected_key[:16]}"
+        )
     return recording
+
+
+# One encoder for every event: json.dumps with options builds a new encoder per call.
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 def _wire_text(value: Any) -> str:
     if isinstance(value, str):
         return value
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _COMPACT.encode(value)
 
 
 def _section(document: dict[str, Any], name: str, source: str) -> dict[str, Any]:

@@ -66,12 +66,7 @@ class DirectoryStore:
             return None
         except OSError as error:
             raise RecordingFileError(path, f"it cannot be read ({error.strerror})") from None
-        recording = loads(data, str(path))
-        if recording.key != key:
-            raise RecordingFileError(
-                path, f"it answers request hash {recording.key}, but its name says {key[:16]}"
-            )
-        return recording
+        return loads(data, str(path), expected_key=key)
 
     def put(self, recording: Recording, index: int) -> str:
         path = self.path(recording.key, index, recording.endpoint)
