@@ -40,7 +40,7 @@ _NOISE_HEADERS = frozenset(
 # Response headers a client acts on or reports; the rest (dates, server names) is noise.
 _KEPT_RESPONSE_HEADERS = frozenset(
     {"retry-after", "retry-after-ms", "x-request-id", "request-id", "openai-organization",
-     "openai-processing-ms", "openai-version", "www-authenticate"}
+     "openai-version", "www-authenticate"}
 )  # fmt: skip
 
 
