@@ -11,6 +11,30 @@ import pytest
 
 from replay.server import LlamaServer, default_model_path
 
+# A conftest or plugin for pytester runs: every socket connect fails, so a replayed run
+# proves it used no network.
+BLOCK_NETWORK = """
+import socket
+
+def _no_network(*args, **kwargs):
+    raise AssertionError(f"replay opened a network connection: {args!r}")
+
+socket.socket.connect = _no_network
+socket.socket.connect_ex = _no_network
+socket.create_connection = _no_network
+"""
+
+# A test replaying the chat seed (001) through the fixture's openai client.
+SEED_TEST = """
+def test_chat(llm_replay):
+    client = llm_replay.openai()
+    stream = client.chat.completions.create(
+        model="llama3.2:1b", messages=[{"role": "user", "content": "tell me a joke"}],
+        stream=True, stream_options={"include_usage": True})
+    text = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
+    assert text.startswith("A man walked into a library")
+"""
+
 
 def _server_missing() -> str | None:
     if importlib.util.find_spec("llama_cpp") is None:

@@ -23,17 +23,8 @@ from replay.keys import request_key
 from replay.player import Player
 from replay.settings import REPLAY_BASE_URL
 from replay.store import DirectoryStore, MemoryStore
+from tests.conftest import SEED_TEST
 from tests.seedfiles import curl_seed
-
-SEED_TEST = """
-def test_chat(llm_replay):
-    client = llm_replay.openai()
-    stream = client.chat.completions.create(
-        model="llama3.2:1b", messages=[{"role": "user", "content": "tell me a joke"}],
-        stream=True, stream_options={"include_usage": True})
-    text = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
-    assert text.startswith("A man walked into a library")
-"""
 
 # A module that records being imported; a recording naming it must not make anyone import it.
 EVIL_MODULE = """

@@ -17,6 +17,7 @@ from replay.player import Player
 from replay.plugin import MARKER_OPTIONS
 from replay.settings import MODE_ENV
 from replay.store import MemoryStore
+from tests.conftest import BLOCK_NETWORK
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = REPO / "docs"
@@ -25,17 +26,6 @@ QUICKSTART_TITLE = 'title="tests/test_joke.py"'
 # A test cited as tests/<file>.py::<name> (or examples/...), a parametrize id allowed after it.
 CITED = re.compile(r"\b((?:tests|examples)/[\w/]+\.py)::(\w+)")
 FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
-
-BLOCK_NETWORK = """
-import socket
-
-def _no_network(*args, **kwargs):
-    raise AssertionError(f"replay opened a network connection: {args!r}")
-
-socket.socket.connect = _no_network
-socket.socket.connect_ex = _no_network
-socket.create_connection = _no_network
-"""
 
 
 def pages() -> list[Path]:

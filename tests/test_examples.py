@@ -10,19 +10,9 @@ from pathlib import Path
 import pytest
 
 from replay.recording import loads
-from tests.conftest import recording_files
+from tests.conftest import BLOCK_NETWORK, recording_files
 
 REPO = Path(__file__).resolve().parents[1]
-
-BLOCK_NETWORK = """
-import socket
-
-def _no_network(*args, **kwargs):
-    raise AssertionError(f"replay opened a network connection: {args!r}")
-
-socket.socket.connect = _no_network
-socket.socket.connect_ex = _no_network
-"""
 
 
 def test_examples_replay_offline(pytester: pytest.Pytester) -> None:

@@ -7,8 +7,7 @@ from __future__ import annotations
 import pytest
 
 from replay.server import LlamaServer
-from tests.conftest import recording_files
-from tests.test_real_server import BLOCK_NETWORK
+from tests.conftest import BLOCK_NETWORK, recording_files
 
 APP = '''
 """An application that builds its own clients from the environment, as apps do."""

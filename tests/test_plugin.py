@@ -6,17 +6,8 @@ import json
 
 import pytest
 
+from tests.conftest import SEED_TEST
 from tests.seedfiles import curl_seed
-
-SEED_TEST = """
-def test_chat(llm_replay):
-    client = llm_replay.openai()
-    stream = client.chat.completions.create(
-        model="llama3.2:1b", messages=[{"role": "user", "content": "tell me a joke"}],
-        stream=True, stream_options={"include_usage": True})
-    text = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
-    assert text.startswith("A man walked into a library")
-"""
 
 
 def put_chat_seed(pytester: pytest.Pytester, folder: str = "recordings") -> None:

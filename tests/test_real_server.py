@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from replay.server import LlamaServer
-from tests.conftest import recording_files
+from tests.conftest import BLOCK_NETWORK, recording_files
 
 pytestmark = pytest.mark.real_server
 
@@ -127,17 +127,6 @@ def test_raw_http_clients_of_both_flavours(llm_replay, flavour):
     text = "".join(e["choices"][0]["delta"].get("content") or "" for e in events)
     same_as_live(llm_replay, f"raw_{flavour}", text)
 '''
-
-BLOCK_NETWORK = """
-import socket
-
-def _no_network(*args, **kwargs):
-    raise AssertionError(f"replay opened a network connection: {args!r}")
-
-socket.socket.connect = _no_network
-socket.socket.connect_ex = _no_network
-socket.create_connection = _no_network
-"""
 
 
 def _app(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Path:
