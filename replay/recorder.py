@@ -92,7 +92,8 @@ class Recorder:
         self._closed = True
         if self._done:
             recording = self._recording()
-            secrets = find_secrets(dumps(recording), self.redaction.compiled)
+            text = dumps(recording)
+            secrets = find_secrets(text, self.redaction.compiled)
             if secrets:
                 where = self.store.describe(recording.key, self.index, recording.endpoint)
                 raise SecretInRecording(
@@ -101,7 +102,7 @@ class Recorder:
                     "name the field in the ini setting llm_replay_redact_body (or the header in "
                     "llm_replay_redact_headers) so that it is written as <redacted>."
                 )
-            self.on_saved(self.store.put(recording, self.index), self.problems)
+            self.on_saved(self.store.put(recording, self.index, text), self.problems)
 
     def _add(self, data: str) -> None:
         # Only the text and its time while the stream runs: parsing and validating wait for

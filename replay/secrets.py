@@ -29,10 +29,13 @@ def compile_patterns(extra: Iterable[str] = ()) -> list[tuple[str, re.Pattern[st
 
 
 def find_secrets(text: str, patterns: list[tuple[str, re.Pattern[str]]]) -> list[str]:
-    """Where ``text`` holds something key-shaped: ``line N: <kind> 'sk-ab…'``, masked."""
+    """Where ``text`` holds something key-shaped: ``line N: <kind> 'sk-ab…'``, masked.
+    Each pattern searches the whole text once; lines are counted only for a pattern that hit."""
     found = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        for name, pattern in patterns:
+    for name, pattern in patterns:
+        if pattern.search(text) is None:
+            continue
+        for number, line in enumerate(text.splitlines(), start=1):
             for match in pattern.finditer(line):
                 found.append(f"line {number}: {name} {mask(match.group())!r}")
     return found

@@ -23,8 +23,9 @@ class Store(Protocol):
     def get(self, key: str, index: int, endpoint: str) -> Recording | None:
         """The ``index``-th recording (0-based) of the request hash ``key``, if any."""
 
-    def put(self, recording: Recording, index: int) -> str:
-        """Keep ``recording`` as the ``index``-th of its key; say where."""
+    def put(self, recording: Recording, index: int, text: str | None = None) -> str:
+        """Keep ``recording`` as the ``index``-th of its key (``text``: its ``dumps``, when
+        the caller has it already); say where."""
 
     def describe(self, key: str, index: int, endpoint: str) -> str:
         """Where the ``index``-th recording of ``key`` is looked for, for error messages."""
@@ -68,9 +69,9 @@ class DirectoryStore:
             raise RecordingFileError(path, f"it cannot be read ({error.strerror})") from None
         return loads(data, str(path), expected_key=key)
 
-    def put(self, recording: Recording, index: int) -> str:
+    def put(self, recording: Recording, index: int, text: str | None = None) -> str:
         path = self.path(recording.key, index, recording.endpoint)
-        write_atomic(path, dumps(recording))
+        write_atomic(path, dumps(recording) if text is None else text)
         return str(path)
 
     def describe(self, key: str, index: int, endpoint: str) -> str:
@@ -107,7 +108,7 @@ class MemoryStore:
     def get(self, key: str, index: int, endpoint: str) -> Recording | None:
         return self._recordings.get((key, index))
 
-    def put(self, recording: Recording, index: int) -> str:
+    def put(self, recording: Recording, index: int, text: str | None = None) -> str:
         self._recordings[recording.key, index] = recording
         return f"<memory #{index} of {recording.key[:16]}>"
 
