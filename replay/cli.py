@@ -238,11 +238,7 @@ def check(entry: Entry) -> tuple[list[str], list[str]]:
     problems: list[str] = []
     warnings: list[str] = []
     with _openai_needed():
-        failures = [
-            (index, problem)
-            for index, element in enumerate(recording.events)
-            if typed.is_typed(element) and (problem := typed.validate(element)) is not None
-        ]
+        failures = typed.invalid_elements(recording.events)
     if failures:
         index, problem = failures[0]
         more = f" (and {len(failures) - 1} more objects)" if len(failures) > 1 else ""

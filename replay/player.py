@@ -101,12 +101,10 @@ class Player:
         """The first replayed recording holding an object that is not of its openai type,
         as an error message; checked only once a test has failed (replay does not validate)."""
         for recording in self.replayed:
-            for index, element in enumerate(recording.events):
-                problem = typed.validate(element) if typed.is_typed(element) else None
-                if problem is not None:
-                    return str(
-                        RecordingFileError(recording.source, f"response.body[{index}]: {problem}")
-                    )
+            for index, problem in typed.invalid_elements(recording.events)[:1]:
+                return str(
+                    RecordingFileError(recording.source, f"response.body[{index}]: {problem}")
+                )
         return None
 
     def recorded(self, path: str, problems: list[str]) -> None:

@@ -137,7 +137,7 @@ class Recorder:
 
     def _recording(self) -> Recording:
         if self.is_streaming:
-            events = [text if text == DONE else self._element(text) for text in self._events]
+            events = [self._element(text) for text in self._events]  # "[DONE]" stays text
             event_ms = self._event_ms
         else:
             text = b"".join(self._body).decode("utf-8", errors="replace")

@@ -124,6 +124,16 @@ def _describe(name: str, error: ValueError) -> str | None:
     )
 
 
+def invalid_elements(elements: list[Any]) -> list[tuple[int, str]]:
+    """Each typed element that does not validate: its index and what is wrong."""
+    found = []
+    for index, element in enumerate(elements):
+        problem = validate(element) if is_typed(element) else None
+        if problem is not None:
+            found.append((index, problem))
+    return found
+
+
 @cache
 def _validator(name: str) -> Callable[[Any], object]:
     """The validation function of an allowlisted name. Only ever called with allowed names."""
