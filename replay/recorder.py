@@ -8,7 +8,6 @@ is truncated and is not written: a recording is never a stream that merely stopp
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from replay import sse, typed
+from replay import jsonfast, sse, typed
 from replay.errors import SecretInRecording
 from replay.keys import normalize_endpoint, parse_body, request_key, without_fields
 from replay.recording import Recording, dumps, kept_response_headers, recordable_headers
@@ -37,9 +36,18 @@ class RequestInfo:
     endpoint: str
     query: str
     body: Any
-    headers: dict[str, str]
     key: str
+    raw_headers: list[tuple[str, str]] = field(default_factory=list)
+    redaction: Redaction = field(default_factory=Redaction)
     ignored: tuple[str, ...] = ()
+    plain: bool = False  # the body is plain JSON (replay.jsonfast)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The headers a recording keeps: no secrets, no transport noise, nothing redacted.
+        Worked out only when recording."""
+        kept = recordable_headers(self.raw_headers)
+        return {name: value for name, value in kept.items() if self.redaction.keep_header(name)}
 
 
 @dataclass(slots=True)
@@ -113,14 +121,15 @@ class Recorder:
         if data == DONE:
             self._done = True
 
-    def _element(self, text: str) -> Any:
+    def _element(self, text: str) -> tuple[Any, bool]:
         """A JSON object or array as stored JSON (typed when known); anything else, JSON
-        scalars included, as its text, so that it replays exactly as sent."""
+        scalars included, as its text, so that it replays exactly as sent. And whether the
+        element is plain JSON (``jsonfast``)."""
         try:
-            value = json.loads(text)
+            value, plain = jsonfast.parse(text)
         except ValueError:
-            return text
-        return self._typed(value) if isinstance(value, dict | list) else text
+            return text, True
+        return (self._typed(value), plain) if isinstance(value, dict | list) else (text, True)
 
     def _typed(self, value: Any) -> Any:
         element = typed.encode(value, self.request.endpoint)
@@ -137,11 +146,13 @@ class Recorder:
 
     def _recording(self) -> Recording:
         if self.is_streaming:
-            events = [self._element(text) for text in self._events]  # "[DONE]" stays text
+            elements = [self._element(text) for text in self._events]  # "[DONE]" stays text
             event_ms = self._event_ms
         else:
             text = b"".join(self._body).decode("utf-8", errors="replace")
-            events, event_ms = [self._element(text)], [self._elapsed_ms()]
+            elements, event_ms = [self._element(text)], [self._elapsed_ms()]
+        events = [element for element, _ in elements]
+        plain = self.request.plain and all(plain for _, plain in elements)
         first = typed.payload(events[0]) if events else None
         server_model = first.get("model") if isinstance(first, dict) else None
         body = self.request.body
@@ -165,6 +176,7 @@ class Recorder:
                 "server_model": server_model,
                 "by": LIBRARY,
             },
+            plain=plain,
         )
 
 
@@ -181,15 +193,17 @@ def request_info(
     redaction = redaction or Redaction()
     parts = urlsplit(url)
     endpoint = normalize_endpoint(parts.path)
-    body = redaction.body(parse_body(content))
-    kept = recordable_headers(headers)
+    parsed, plain = parse_body(content)
+    body = redaction.body(parsed)
     return RequestInfo(
         method=method.upper(),
         url=url,
         endpoint=endpoint,
         query=parts.query,
         body=body,
-        headers={name: value for name, value in kept.items() if redaction.keep_header(name)},
-        key=request_key(method, endpoint, parts.query, without_fields(body, ignored)),
+        key=request_key(method, endpoint, parts.query, without_fields(body, ignored), plain),
+        raw_headers=headers,
+        redaction=redaction,
         ignored=ignored,
+        plain=plain,
     )

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from replay import sse, typed
+from replay import jsonfast, sse, typed
 from replay.errors import RecordingFileError
 from replay.keys import normalize_endpoint, request_key, without_fields
 
@@ -88,20 +88,28 @@ class Recording:
     recorded: dict[str, Any] = field(default_factory=dict)
     source: str | None = None
     native: bool = True  # False when read from a llama-stack recorder file
+    # Every value is plain JSON (``jsonfast``): then orjson may write it. Not in the file.
+    plain: bool = field(default=False, compare=False)
 
     @property
     def key(self) -> str:
         """The request hash this recording answers."""
         body = without_fields(self.body, self.ignored)
-        return request_key(self.method, self.endpoint, urlsplit(self.url).query, body)
+        return request_key(self.method, self.endpoint, urlsplit(self.url).query, body, self.plain)
 
     def chunks(self) -> Iterator[bytes]:
-        """The response body as wire bytes: one chunk per stream event, or the whole body."""
+        """The response body as wire bytes: one chunk per stream event, or the whole body.
+        JSON is written compact with unicode kept, as servers send it."""
         if not self.is_streaming:
-            yield _wire_text(typed.payload(self.events[0])).encode("utf-8")
+            yield _wire_bytes(typed.payload(self.events[0]), self.plain)
             return
+        compact, plain = jsonfast.compact, self.plain  # once per event: kept local
         for element in self.events:
-            yield sse.render(_wire_text(typed.payload(element)))
+            value = typed.payload(element)
+            if isinstance(value, str):  # "[DONE]", or text that was not JSON: may span lines
+                yield sse.render(value)
+            else:  # compact JSON has no line breaks
+                yield b"data: " + compact(value, plain) + b"\n\n"
 
     def to_json(self) -> dict[str, Any]:
         """The file's JSON object, keys in a fixed order."""
@@ -136,9 +144,32 @@ class Recording:
         }
 
 
+# Where a stream's events go in the text of the rest of its file: after the last key that
+# precedes them. Unique: the request's keys are others, and a body's are indented further.
+_BEFORE_EVENTS = '\n    "is_streaming": true\n  },\n  "recorded": '
+# One event per line, as the SSE had it, with json's default ", " and ": " to be read by people.
+_EVENT_LINE = json.JSONEncoder(ensure_ascii=False)
+
+
 def dumps(recording: Recording) -> str:
-    """The file text: indent 2, unicode kept, trailing newline."""
-    return json.dumps(recording.to_json(), indent=2, ensure_ascii=False) + "\n"
+    """The file text: indent 2, unicode kept, trailing newline; a stream's events one per
+    line, and their times on one line, so that a re-recording diffs event by event and a
+    thousand events are a thousand lines."""
+    document = recording.to_json()
+    if not recording.is_streaming:
+        return jsonfast.pretty(document, recording.plain) + "\n"
+    response = document["response"]
+    events, times = response.pop("body"), response.pop("event_ms", None)
+    text = jsonfast.pretty(document, recording.plain)
+    lines = ",\n".join(f"      {_EVENT_LINE.encode(event)}" for event in events)
+    body = f"[\n{lines}\n    ]" if events else "[]"
+    inserted = f'\n    "is_streaming": true,\n    "body": {body}'
+    if times is not None:
+        inserted += f',\n    "event_ms": {_EVENT_LINE.encode(times)}'
+    inserted += '\n  },\n  "recorded": '
+    if text.count(_BEFORE_EVENTS) != 1:  # cannot happen with to_json's key order; be safe
+        return jsonfast.pretty(recording.to_json(), recording.plain) + "\n"
+    return text.replace(_BEFORE_EVENTS, inserted) + "\n"
 
 
 def loads(
@@ -147,16 +178,16 @@ def loads(
     """A recording from file text, native or llama-stack; RecordingFileError names the problem.
     With ``expected_key``, the recording must answer that request hash."""
     try:
-        document = json.loads(text)
+        document, plain = jsonfast.parse(text)
     except (ValueError, RecursionError) as error:
         raise RecordingFileError(source, f"not valid JSON ({error})") from None
-    return from_json(document, source, expected_key)
+    return from_json(document, source, expected_key, plain)
 
 
 def from_json(
-    document: Any, source: str = "<string>", expected_key: str | None = None
+    document: Any, source: str = "<string>", expected_key: str | None = None, plain: bool = False
 ) -> Recording:
-    """A recording from a parsed file."""
+    """A recording from a parsed file (``plain``: parsed by ``jsonfast`` as plain JSON)."""
     if not isinstance(document, dict):
         raise RecordingFileError(
             source, f"the top level is a JSON {_kind(document)}, not an object"
@@ -181,11 +212,9 @@ def from_json(
     if is_streaming and not isinstance(body, list):
         raise RecordingFileError(source, "response.body of a streamed response is not a list")
     events = body if is_streaming else [body]
-    for index, element in enumerate(events):
-        if isinstance(element, dict) and typed.TYPE_KEY in element:
-            problem = typed.check_envelope(element)
-            if problem is not None:
-                raise RecordingFileError(source, f"response.body[{index}]: {problem}")
+    bad = typed.first_bad_envelope(events)
+    if bad is not None:
+        raise RecordingFileError(source, f"response.body[{bad[0]}]: {bad[1]}")
     native = "version" in document
     status = _field(response, "status", int, source) if native else 200
     if not 100 <= status <= 599:
@@ -228,6 +257,7 @@ def from_json(
         recorded=dict(recorded),
         source=source,
         native=native,
+        plain=plain,
     )
     stored_key, key = document.get("key"), recording.key
     if native and stored_key != key:
@@ -243,14 +273,8 @@ def from_json(
     return recording
 
 
-# One encoder for every event: json.dumps with options builds a new encoder per call.
-_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-
-
-def _wire_text(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    return _COMPACT.encode(value)
+def _wire_bytes(value: Any, plain: bool) -> bytes:
+    return value.encode("utf-8") if isinstance(value, str) else jsonfast.compact(value, plain)
 
 
 def _section(document: dict[str, Any], name: str, source: str) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
@@ -40,6 +41,7 @@ def file_name(key: str, index: int) -> str:
     return f"{key[:16]}{suffix}.json"
 
 
+@lru_cache(maxsize=256)
 def endpoint_folder(endpoint: str) -> str:
     """A folder per endpoint, so that people can find their way: ``/v1/chat/completions`` ->
     ``chat_completions``."""
@@ -54,20 +56,26 @@ class DirectoryStore:
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
+        self._root = str(self.root)
 
     def path(self, key: str, index: int, endpoint: str) -> Path:
         """The file of the ``index``-th recording of ``key``."""
-        return self.root / endpoint_folder(endpoint) / file_name(key, index)
+        return Path(self._file(key, index, endpoint))
 
     def get(self, key: str, index: int, endpoint: str) -> Recording | None:
-        path = self.path(key, index, endpoint)
+        path = self._file(key, index, endpoint)
         try:
-            data = path.read_bytes()
+            with open(path, "rb") as file:
+                data = file.read()
         except FileNotFoundError:
             return None
         except OSError as error:
             raise RecordingFileError(path, f"it cannot be read ({error.strerror})") from None
-        return loads(data, str(path), expected_key=key)
+        return loads(data, path, expected_key=key)
+
+    def _file(self, key: str, index: int, endpoint: str) -> str:
+        # A string, not a Path: this is on the path of every replayed request.
+        return os.path.join(self._root, endpoint_folder(endpoint), file_name(key, index))
 
     def put(self, recording: Recording, index: int, text: str | None = None) -> str:
         path = self.path(recording.key, index, recording.endpoint)

@@ -74,15 +74,38 @@ def payload(element: Any) -> Any:
     return element
 
 
+_ENVELOPE_KEYS = frozenset({TYPE_KEY, DATA_KEY})
+
+
 def check_envelope(element: dict[str, Any]) -> str | None:
     """What is wrong with a typed envelope's shape, or None. Imports nothing."""
     name = element.get(TYPE_KEY)
-    if set(element) != {TYPE_KEY, DATA_KEY}:
+    if element.keys() != _ENVELOPE_KEYS:
         return f"a typed element has keys {sorted(element)}, expected __type__ and __data__"
     if not isinstance(name, str) or name not in ALLOWED_TYPES:
         return f"__type__ {name!r} is not an allowed openai type (allowed: {sorted(ALLOWED_TYPES)})"
     if not isinstance(element[DATA_KEY], dict):
         return f"__data__ of {name} is not a JSON object"
+    return None
+
+
+def first_bad_envelope(elements: list[Any]) -> tuple[int, str] | None:
+    """The first typed element whose envelope is wrong, with what is wrong. Runs on every
+    replayed recording, once per stream event: the usual case is tested inline."""
+    for index, element in enumerate(elements):
+        if type(element) is not dict or TYPE_KEY not in element:
+            continue
+        name = element[TYPE_KEY]
+        if (
+            type(name) is str
+            and name in ALLOWED_TYPES
+            and len(element) == 2
+            and type(element.get(DATA_KEY)) is dict
+        ):
+            continue
+        problem = check_envelope(element)
+        if problem is not None:
+            return index, problem
     return None
 
 

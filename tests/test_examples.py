@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
 import pytest
 
-from replay.recording import loads
+from replay.recording import dumps, loads
 from tests.conftest import BLOCK_NETWORK, recording_files
 
 REPO = Path(__file__).resolve().parents[1]
@@ -44,4 +43,4 @@ def test_committed_recordings_come_from_the_real_server() -> None:
         assert recording.recorded["server"].startswith("http://127.0.0.1:"), path
         assert recording.recorded["by"].startswith("pytest-llm-replay"), path
         text = path.read_text(encoding="utf-8")
-        assert text == json.dumps(json.loads(text), indent=2, ensure_ascii=False) + "\n", path
+        assert text == dumps(loads(text)), f"{path} is not laid out as the recorder writes"

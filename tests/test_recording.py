@@ -92,9 +92,32 @@ def document(recording: Recording) -> dict[str, Any]:
 
 
 def test_dumps_is_indented_by_two() -> None:
-    text = dumps(make_streaming())
+    text = dumps(make_plain())
     assert text.splitlines()[1] == '  "version": 1,'
     assert text == json.dumps(json.loads(text), indent=2, ensure_ascii=False) + "\n"
+
+
+def test_dumps_writes_a_stream_one_event_per_line() -> None:
+    """A re-recording diffs event by event, and a thousand events are a thousand lines:
+    the rest is indented by two, as a file that is not a stream."""
+    recording = make_streaming(event_ms=[1.5, 2.25, 3.0, 4.125])
+    text = dumps(recording)
+    lines = text.splitlines()
+    start = lines.index('    "body": [')
+    events = recording.events
+    assert lines[start + 1 : start + 1 + len(events)] == [
+        "      " + json.dumps(event, ensure_ascii=False) + ("," if i < len(events) - 1 else "")
+        for i, event in enumerate(events)
+    ]
+    assert lines[start + 1 + len(events)] == "    ],"
+    assert lines[start + 2 + len(events)] == '    "event_ms": [1.5, 2.25, 3.0, 4.125]'
+    document = json.loads(text)
+    assert document["response"]["body"] == events
+    del document["response"]["body"], document["response"]["event_ms"]
+    outside = lines[:start] + lines[start + 3 + len(events) :]
+    assert outside[start - 1] == '    "is_streaming": true,'
+    outside[start - 1] = '    "is_streaming": true'
+    assert "\n".join(outside) == json.dumps(document, indent=2, ensure_ascii=False)
 
 
 def test_dumps_keeps_non_ascii_characters_literally() -> None:
