@@ -5,7 +5,12 @@ recorder, that includes writing the file, which happens when the SDK closes the 
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +30,7 @@ MAX_TOKENS = 64
 PROMPT = "Write a short poem about the sea."
 FIRST_EVENT_LIMIT_MS = 1.0
 TOTAL_LIMIT = 1.02
+PACE_MS = 8.0  # SmolLM2 on these CPUs: about 130 tokens a second
 
 
 def run(flavour: Flavour, workdir: Path, repeats: int) -> list[Row]:
@@ -35,9 +41,75 @@ def run(flavour: Flavour, workdir: Path, repeats: int) -> list[Row]:
     except LLMReplayError as error:
         return [not_applicable(Where(SECTION, flavour, measure), f"no server: {error}")]
     try:
-        return _measure(server, flavour, workdir / "recorded", repeats, measure)
+        with _own_cores(server.process.pid):
+            rows = _measure(server, flavour, workdir / "recorded", repeats, measure)
     finally:
         server.stop()
+    return rows + _paced(flavour, workdir / "paced", repeats)
+
+
+def _paced(flavour: Flavour, folder: Path, repeats: int) -> list[Row]:
+    """Diagnostic rows: the same comparison against benchmarks/paced_server.py, which sends
+    the stream at a fixed pace. What moves these rows is the client's own work, recorder
+    included, not the model's speed."""
+    import openai
+
+    script = Path(__file__).with_name("paced_server.py")
+    command = [sys.executable, str(script), str(MAX_TOKENS + 3), str(PACE_MS)]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        base_url = f"http://127.0.0.1:{server.stdout.readline().strip()}/v1"
+        body = {"model": "smollm2", "messages": [{"role": "user", "content": PROMPT}],
+                "max_tokens": MAX_TOKENS, "stream": True}  # fmt: skip
+        store = DirectoryStore(folder)
+        texts: set[str] = set()
+        variants: dict[str, Variant] = {
+            "direct": lambda: _reading(sdk_client(openai, flavour, base_url), body, texts),
+            "recorder": lambda: _reading(
+                replay_client(store, flavour, base_url, mode="record"), body, texts
+            ),
+        }
+        with _own_cores(server.pid):
+            figures = interleaved(variants, repeats, warmups=2)
+    finally:
+        server.kill()
+        server.wait()
+    paced = f"paced local server ({MAX_TOKENS} tokens, {PACE_MS:g} ms apart)"
+    rows = [
+        difference_row(
+            Where(SECTION, flavour, f"time to first event, {paced}"),
+            figures["recorder"], "direct", figures["direct"], FIRST_EVENT_LIMIT_MS,
+            key=FIRST_EVENT, cpu_key=None,
+        ),
+        ratio_row(
+            Where(SECTION, flavour, f"total, {paced}"),
+            figures["recorder"], "direct", figures["direct"], TOTAL_LIMIT,
+        ),
+    ]  # fmt: skip
+    for row in rows:
+        row.target, row.verdict = f"(diagnostic) {row.target}", "info"
+    return rows
+
+
+@contextmanager
+def _own_cores(server_pid: int) -> Iterator[None]:
+    """The server's threads on the last core, this process on the others (when there are
+    two or more): the recorder's own work then does not slow the server's generation, which
+    would show as recorder time. Both pinnings end with the block."""
+    cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    if len(cores) < 2:
+        yield
+        return
+    tasks = Path(f"/proc/{server_pid}/task")
+    threads = [int(task.name) for task in tasks.iterdir()] if tasks.is_dir() else [server_pid]
+    for thread in threads:
+        os.sched_setaffinity(thread, {cores[-1]})
+    os.sched_setaffinity(0, set(cores[:-1]))
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, set(cores))
 
 
 def _measure(

@@ -1,29 +1,24 @@
-"""What the changes proposed in benchmarks/README.md would gain, measured before anyone edits
-``replay/``: each is patched in for the duration of a sample, interleaved with the shipped
-code. ``python benchmarks/proposals.py [--quick]``.
+"""What the changes still proposed in benchmarks/README.md would gain, measured before anyone
+edits ``replay/``: each is patched in for the duration of a sample, interleaved with the
+shipped code. ``python benchmarks/proposals.py [--quick]``.
 
 This file reaches into ``replay``'s private functions on purpose (it stands in for edits to
 them); run.py does not. A change to those internals may make a proposal here report "not
-measurable", and a proposal that has since been made shows no gain.
+measurable". Proposals made since (orjson, one serialisation per write, a whole-text secret
+scan) are gone from this file; the README says what they gained.
 
-A. orjson, where installed, for reading recordings and rendering events (``recording.loads``
-   and ``recording._wire_text``): byte-identical output for what servers send. Measured only
-   when ``import orjson`` works (``pip install --target DIR orjson`` and ``PYTHONPATH=DIR``
-   leave the environment alone).
-B. ``DirectoryStore.get`` without hashing the stored request again on every replay (the file
-   was found by the request's hash and names it in ``key``; the full check stays in
-   ``llm-replay verify``), and the path built as a string rather than with ``pathlib``.
-C. ``Recorder.close``: the recording serialized once (not once for the secret scan and again
-   in ``DirectoryStore.put``), and the secret scan run line by line only when a whole-text
-   search found something.
+B. ``DirectoryStore.get`` without hashing the stored request again on every replay: the file
+   was found by the request's hash, and its ``key`` must equal that hash; the check that the
+   request inside matches its key would move to ``llm-replay verify`` and to failed tests.
+   Not made: it would let a request edited by hand replay silently for the old request.
+E. A stream replayed in chunks of 64 events rather than one chunk per event: what the
+   guarantee "replay delivers a stream event by event" costs. Not made: it is a guarantee.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import re
 import sys
 import tempfile
 import time
@@ -48,36 +43,18 @@ from benchmarks.exchanges import (
 )
 from benchmarks.many_small import answers_by_request_bytes
 from benchmarks.timing import CPU, TOTAL, Summary, Timed, Variant, interleaved
+from replay import jsonfast
 from replay.errors import RecordingFileError
-from replay.recording import Recording, dumps, from_json
-from replay.secrets import compile_patterns, find_secrets
-from replay.store import DirectoryStore, endpoint_folder, file_name, write_atomic
+from replay.recording import Recording, from_json
+from replay.store import DirectoryStore, endpoint_folder, file_name
 from replay.transport import Flavour, default_flavour
 
-try:
-    import orjson  # type: ignore[import-not-found, unused-ignore]
-except ImportError:
-    orjson = None
-
-
-def loads_orjson(text: str | bytes, source: str = "<string>", expected_key: Any = None) -> Any:
-    """Proposal A: ``recording.loads`` parsing with orjson."""
-    try:
-        document = orjson.loads(text)
-    except ValueError as error:
-        raise RecordingFileError(source, f"not valid JSON ({error})") from None
-    return from_json(document, source, expected_key)
-
-
-def wire_text_orjson(value: Any) -> str:
-    """Proposal A: ``recording._wire_text`` with orjson (compact, UTF-8 kept)."""
-    return value if isinstance(value, str) else str(orjson.dumps(value), "utf-8")
+BATCH = 64
 
 
 def get_without_rehash(self: DirectoryStore, key: str, index: int, endpoint: str) -> Any:
     """Proposal B: the stored ``key`` must be the name's; the stored request is not hashed
-    again (simulated here by answering ``request_key`` with that key while ``from_json``
-    runs), and the path is a string."""
+    again (simulated by answering ``request_key`` with that key while ``from_json`` runs)."""
     path = os.path.join(self.root, endpoint_folder(endpoint), file_name(key, index))
     try:
         with open(path, "rb") as file:
@@ -85,25 +62,31 @@ def get_without_rehash(self: DirectoryStore, key: str, index: int, endpoint: str
     except FileNotFoundError:
         return None
     try:
-        document = json.loads(data)
+        document, plain = jsonfast.parse(data)
     except ValueError as error:
         raise RecordingFileError(path, f"not valid JSON ({error})") from None
     stored = document.get("key") if isinstance(document, dict) else None
     if stored is None:  # a llama-stack file carries no key: check it the shipped way
-        return from_json(document, path, key)
+        return from_json(document, path, key, plain)
     if stored != key:
         raise RecordingFileError(path, f"it answers request hash {stored}, but its name says")
     with patched(replay.recording, "request_key", lambda *args, **kwargs: key):
-        return from_json(document, path, key)
+        return from_json(document, path, key, plain)
 
 
-def find_secrets_prefiltered(text: str, patterns: list[tuple[str, re.Pattern[str]]]) -> list[str]:
-    """Proposal C, half 1: one whole-text search per pattern (MULTILINE, so that ``^`` and
-    ``$`` in a user's pattern still match at line ends), the line-by-line scan only on a
-    hit: the same findings, and for the usual recording six searches instead of six a line."""
-    if not any(re.compile(p.pattern, p.flags | re.MULTILINE).search(text) for _, p in patterns):
-        return []
-    return find_secrets(text, patterns)
+def chunks_in_batches(self: Recording) -> Iterator[bytes]:
+    """Proposal E: the shipped rendering, ``BATCH`` events to a chunk."""
+    batch: list[bytes] = []
+    for chunk in SHIPPED_CHUNKS(self):
+        batch.append(chunk)
+        if len(batch) == BATCH:
+            yield b"".join(batch)
+            batch = []
+    if batch:
+        yield b"".join(batch)
+
+
+SHIPPED_CHUNKS = Recording.chunks
 
 
 @contextmanager
@@ -132,16 +115,15 @@ def replaying(client: Any, exchanges: list[Exchange], *patches: tuple[Any, str, 
 
 def show(title: str, figures: dict[str, dict[str, Summary]], per: int = 1) -> None:
     """Medians and minimums (the least disturbed sample: on a busy machine the better
-    estimate of a small difference) against the floor, or the shipped code."""
+    estimate of a small difference) against the floor."""
     print(f"\n{title}")
-    base = figures.get("floor", figures["shipped"])[TOTAL]
+    base = figures["floor"][TOTAL]
     for name, figure in figures.items():
         wall, cpu = figure[TOTAL], figure[CPU]
         print(
             f"  {name:30} wall {wall.median / per * 1e3:8.3f} ms (min {wall.low / per * 1e3:8.3f})"
             f"  cpu {cpu.median / per * 1e3:8.3f} ms"
-            f"  x {'floor' if 'floor' in figures else 'shipped'}: {wall.median / base.median:.3f}"
-            f" (min {wall.low / base.low:.3f})"
+            f"  x floor: {wall.median / base.median:.3f} (min {wall.low / base.low:.3f})"
         )
 
 
@@ -150,24 +132,20 @@ def long_stream_proposals(flavour: Flavour, workdir: Path, repeats: int) -> None
     store = DirectoryStore(workdir / "long")
     put_recording(store, exchange)
     recording = exchange.recording()
+    with patched(Recording, "chunks", chunks_in_batches):
+        assert b"".join(recording.chunks()) == exchange.sse, "E renders other bytes"
     variants: dict[str, Variant] = {
         "floor": lambda: replaying(
             mock_client(flavour, BASE_URL, lambda _: exchange.sse), [exchange]
         ),
         "shipped": lambda: replaying(replay_client(store, flavour, BASE_URL), [exchange]),
-    }
-    if orjson is None:
-        print("\n(orjson is not importable: proposal A not measured)")
-    else:
-        with patched(replay.recording, "_wire_text", wire_text_orjson):
-            assert b"".join(recording.chunks()) == exchange.sse, "orjson renders differently"
-        variants["A orjson"] = lambda: replaying(
+        f"E {BATCH} events a chunk": lambda: replaying(
             replay_client(store, flavour, BASE_URL),
             [exchange],
-            (replay.recording, "_wire_text", wire_text_orjson),
-            (replay.store, "loads", loads_orjson),
-        )
-    show("1,000-event stream, replay (proposal A)", interleaved(variants, repeats))
+            (Recording, "chunks", chunks_in_batches),
+        ),
+    }
+    show("1,000-event stream, replay (proposal E)", interleaved(variants, repeats))
 
 
 def many_small_proposals(flavour: Flavour, workdir: Path, repeats: int) -> None:
@@ -177,48 +155,16 @@ def many_small_proposals(flavour: Flavour, workdir: Path, repeats: int) -> None:
     stored = exchanges[7].recording()
     where = (stored.key, 0, stored.endpoint)
     assert get_without_rehash(store, *where) == store.get(*where), "B reads another recording"
-    get = (replay.store.DirectoryStore, "get", get_without_rehash)
     variants: dict[str, Variant] = {
         "floor": lambda: replaying(mock_client(flavour, BASE_URL, answers.__getitem__), exchanges),
         "shipped": lambda: replaying(replay_client(store, flavour, BASE_URL), exchanges),
-        "B no re-hash, string path": lambda: replaying(
-            replay_client(store, flavour, BASE_URL), exchanges, get
-        ),
-    }
-    if orjson is not None:
-        variants["A+B"] = lambda: replaying(
+        "B no re-hash": lambda: replaying(
             replay_client(store, flavour, BASE_URL),
             exchanges,
-            get,
-            (replay.recording, "_wire_text", wire_text_orjson),
-            (replay.store, "loads", loads_orjson),
-        )
-    show("200 small exchanges, per exchange (proposals A, B)", interleaved(variants, repeats), 200)
-
-
-def recorder_write_proposals(workdir: Path, repeats: int) -> None:
-    patterns = compile_patterns()
-    for events in (67, 1000):
-        recording: Recording = long_stream(events).recording()
-        store = DirectoryStore(workdir / f"write{events}")
-
-        def shipped(recording: Recording = recording, store: DirectoryStore = store) -> Timed:
-            def timed() -> None:
-                assert not find_secrets(dumps(recording), patterns)
-                store.put(recording, 0)
-
-            return timed
-
-        def proposed(recording: Recording = recording, store: DirectoryStore = store) -> Timed:
-            def timed() -> None:
-                text = dumps(recording)
-                assert not find_secrets_prefiltered(text, patterns)
-                write_atomic(store.path(recording.key, 1, recording.endpoint), text)
-
-            return timed
-
-        figures = interleaved({"shipped": shipped, "C dumps once, prefilter": proposed}, repeats)
-        show(f"secret scan and write of a {events}-event recording (proposal C)", figures)
+            (replay.store.DirectoryStore, "get", get_without_rehash),
+        ),
+    }
+    show("200 small exchanges, per exchange (proposal B)", interleaved(variants, repeats), 200)
 
 
 def main() -> int:
@@ -234,7 +180,6 @@ def main() -> int:
         try:
             long_stream_proposals(flavour, workdir, repeats)
             many_small_proposals(flavour, workdir, repeats)
-            recorder_write_proposals(workdir, repeats)
         except (AttributeError, ImportError, TypeError) as error:
             print(f"not measurable on this version of replay: {error!r}")
             return 1

@@ -25,7 +25,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make ``benchmarks`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks import live_record, long_stream, many_small, scale
+from benchmarks import instructions, live_record, long_stream, many_small, scale
 from benchmarks.report import Row, markdown, rows_from_json, table
 from replay.transport import Flavour, default_flavour
 
@@ -57,6 +57,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count sections 1 and 2 in CPU instructions under valgrind (a few minutes; "
+        "see benchmarks/instructions.py)",
+    )
+    parser.add_argument(
         "--calm",
         type=float,
         default=0.0,
@@ -74,11 +80,15 @@ def main(argv: list[str] | None = None) -> int:
         for each in saved.get("runs", [saved]):
             print(_render(each, options.markdown))
         return 0
-    result = run_here(options.sections, options.quick, options.calm)
+    result = run_here(options.sections, options.quick, options.calm, options.instructions)
     results = [result]
     print(_render(result, options.markdown), flush=True)
     for interpreter in options.python:
-        results.append(run_elsewhere(interpreter, options.sections, options.quick, options.calm))
+        results.append(
+            run_elsewhere(
+                interpreter, options.sections, options.quick, options.calm, options.instructions
+            )
+        )
     if len(results) > 1:
         print("\n== all interpreters ==")
         for each in results:
@@ -90,7 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def run_here(sections: str, quick: bool, calm: float = 0.0) -> dict[str, Any]:
+def run_here(
+    sections: str, quick: bool, calm: float = 0.0, count_instructions: bool = False
+) -> dict[str, Any]:
     """Every asked-for section in this interpreter; the rows and the environment."""
     flavour = default_flavour()
     repeats = 9 if quick else 21
@@ -113,6 +125,10 @@ def run_here(sections: str, quick: bool, calm: float = 0.0) -> dict[str, Any]:
                 f"{before[0]:.1f} before, {loads[name][3]:.1f} after",
                 flush=True,
             )
+    counted = "".join(section for section in sections if section in "12")
+    if count_instructions and counted:
+        print(f"  counting sections {counted} in instructions under valgrind", flush=True)
+        rows += instructions.rows(flavour, counted)
     environment["load_average_after"] = os.getloadavg()
     environment["load_average_by_section"] = loads
     environment["seconds"] = round(time.time() - started, 1)
@@ -129,12 +145,15 @@ def wait_for_calm(patience: float) -> None:
         time.sleep(5)
 
 
-def run_elsewhere(interpreter: str, sections: str, quick: bool, calm: float) -> dict[str, Any]:
+def run_elsewhere(
+    interpreter: str, sections: str, quick: bool, calm: float, count_instructions: bool
+) -> dict[str, Any]:
     """The suite in another interpreter, its output passed through; its JSON result."""
     with tempfile.TemporaryDirectory(prefix="llm-replay-bench-") as temporary:
         out = Path(temporary) / "result.json"
         command = [interpreter, str(Path(__file__).resolve()), "--json", str(out)]
         command += ["--sections", sections, "--calm", str(calm)] + (["--quick"] if quick else [])
+        command += ["--instructions"] if count_instructions else []
         subprocess.run(command, check=True)
         loaded: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
         return loaded

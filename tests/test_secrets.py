@@ -10,7 +10,7 @@ import pytest
 from replay.errors import ReplayFailure
 from replay.player import Player
 from replay.redaction import REDACTED, Redaction
-from replay.secrets import compile_patterns, find_secrets
+from replay.secrets import BUILTIN_PATTERNS, compile_patterns, find_secrets
 from replay.store import DirectoryStore
 from replay.transport import FLAVOURS, Flavour, flavour_module, replay_transport
 
@@ -20,7 +20,12 @@ KEYS = {
     "Hugging Face token": "hf_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789",
     "bearer token": "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0",
     "AWS access key id": "AKIAIOSFODNN7EXAMPLE",
+    "Google API key": "AIzaSyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q",
 }
+
+
+def test_every_builtin_pattern_has_an_example_key() -> None:
+    assert set(KEYS) == set(BUILTIN_PATTERNS)
 
 
 @pytest.mark.parametrize(("kind", "key"), KEYS.items())
