@@ -36,8 +36,8 @@ SECTIONS: dict[str, Callable[[Flavour, Path, int], list[Row]]] = {
     "4": live_record.run,
 }
 PACKAGES = (
-    "openai", "httpx", "httpx2", "vcrpy", "llama_cpp_python", "pytest", "pydantic", "PyYAML",
-    "pyinstrument",
+    "openai", "httpx", "httpx2", "orjson", "vcrpy", "llama_cpp_python", "pytest", "pydantic",
+    "PyYAML", "pyinstrument",
 )  # fmt: skip
 
 
