@@ -17,11 +17,6 @@ from urllib.parse import parse_qsl, urlsplit
 from replay import jsonfast
 
 _DOUBLED_VERSION = re.compile(r"/(v\d+)(?:/\1)+(?=/|$)")
-# Digits as "1", a point or an exponent mark as ".", anything else as a space: a float in JSON
-# text is then "1." (so is "v1.5" in a string, which only sends the value the slow way).
-_NUMBER_MARKS = bytes(
-    0x31 if 0x30 <= byte <= 0x39 else 0x2E if byte in b".eE" else 0x20 for byte in range(256)
-)
 
 
 @lru_cache(maxsize=4096)
@@ -56,7 +51,7 @@ def canonical_bytes(value: Any, plain: bool = False) -> bytes:
     float, canonical form changes nothing, and the sorted text comes from orjson."""
     if plain:
         text = jsonfast.sorted_compact(value, plain=True)
-        if b"1." not in text.translate(_NUMBER_MARKS):
+        if not jsonfast.may_hold_float(text):
             return text
     return canonical_json(value).encode("utf-8")
 
