@@ -56,7 +56,6 @@ class DirectoryStore:
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
-        self._root = str(self.root)
 
     def path(self, key: str, index: int, endpoint: str) -> Path:
         """The file of the ``index``-th recording of ``key``."""
@@ -75,7 +74,7 @@ class DirectoryStore:
 
     def _file(self, key: str, index: int, endpoint: str) -> str:
         # A string, not a Path: this is on the path of every replayed request.
-        return os.path.join(self._root, endpoint_folder(endpoint), file_name(key, index))
+        return os.path.join(self.root, endpoint_folder(endpoint), file_name(key, index))
 
     def put(self, recording: Recording, index: int, text: str | None = None) -> str:
         path = self.path(recording.key, index, recording.endpoint)
