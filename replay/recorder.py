@@ -62,7 +62,6 @@ class Recorder:
     started: float
     server: str
     response_headers: dict[str, str] = field(default_factory=dict)
-    redaction: Redaction = field(default_factory=Redaction)
     on_saved: Callable[[str, list[str]], None] = lambda path, problems: None
     problems: list[str] = field(default_factory=list)
     _parser: sse.SSEParser = field(default_factory=sse.SSEParser)
@@ -101,7 +100,7 @@ class Recorder:
         if self._done:
             recording = self._recording()
             text = dumps(recording)
-            secrets = find_secrets(text, self.redaction.compiled)
+            secrets = find_secrets(text, self.request.redaction.compiled)
             if secrets:
                 where = self.store.describe(recording.key, self.index, recording.endpoint)
                 raise SecretInRecording(

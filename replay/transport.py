@@ -227,7 +227,6 @@ def _build(http: Any) -> type:
                 started=started,
                 server=_server_of(info.url),
                 response_headers=dict(response.headers.multi_items()),
-                redaction=self.player.redaction,
                 on_saved=self.player.recorded,
             )
             return http.Response(
