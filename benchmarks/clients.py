@@ -8,7 +8,7 @@ from typing import Any
 
 from benchmarks.exchanges import Exchange
 from replay import Player, replay_transport
-from replay.store import Store
+from replay.player import Store
 from replay.transport import Flavour, flavour_module
 
 API_KEY = "bench-no-key"

@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from replay.recorder import Recorder, request_info
+from replay.player import Store
+from replay.recorder import Recorder
 from replay.recording import Recording, dumps
-from replay.store import DirectoryStore, MemoryStore, Store
+from replay.request import request_info
+from replay.store import DirectoryStore
 
 BASE_URL = "http://llm-replay.bench/v1"
 MODEL = "smollm2"
@@ -57,7 +59,6 @@ class Exchange:
 
     def recording(self) -> Recording:
         """The recording the plugin's recorder makes of this exchange."""
-        store = MemoryStore()
         info = request_info(
             "POST",
             BASE_URL + "/chat/completions",
@@ -66,17 +67,14 @@ class Exchange:
         )
         recorder = Recorder(
             request=info,
-            index=0,
             status=200,
             content_type=CONTENT_TYPE,
-            store=store,
             started=time.perf_counter(),
             server=RECORDED_FROM,
         )
         for event in self.sse.split(b"\n\n")[:-1]:  # one chunk per event, as servers send
             recorder.feed(event + b"\n\n")
-        recorder.finish()
-        recording = store.get(info.key, 0, info.endpoint)
+        recording = recorder.finish()
         assert recording is not None, "the recorder kept no recording"
         return recording
 
@@ -136,7 +134,7 @@ def write_recordings(folder: Path, exchanges: list[Exchange]) -> DirectoryStore:
     store = DirectoryStore(folder)
     for exchange in exchanges:
         recording = exchange.recording()
-        path = store.path(recording.key, 0, recording.endpoint)
+        path = store.path(None, recording.key, 0, recording.endpoint)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(dumps(recording), encoding="utf-8")
     return store
@@ -144,4 +142,4 @@ def write_recordings(folder: Path, exchanges: list[Exchange]) -> DirectoryStore:
 
 def put_recording(store: Store, exchange: Exchange) -> str:
     """Keep the recording of ``exchange`` through the store's own (atomic) write."""
-    return store.put(exchange.recording(), 0)
+    return store.put(exchange.recording(), 0).path

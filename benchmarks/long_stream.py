@@ -81,7 +81,7 @@ def _check_same_stream(
     """All variants hand the SDK the same stream: the replayed bytes are the served bytes,
     and the SDK assembles the same text from each."""
     recording = exchange.recording()
-    stored = store.get(recording.key, 0, recording.endpoint)
+    stored = store.get(None, recording.key, 0, recording.endpoint)
     assert stored is not None and b"".join(stored.chunks()) == exchange.sse, (
         "the recording does not replay the exchange's bytes"
     )

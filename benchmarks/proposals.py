@@ -45,17 +45,20 @@ from benchmarks.many_small import answers_by_request_bytes
 from benchmarks.timing import CPU, TOTAL, Summary, Timed, Variant, interleaved
 from replay import jsonfast
 from replay.errors import RecordingFileError
+from replay.layout import relative_path
 from replay.recording import Recording, from_json
-from replay.store import DirectoryStore, endpoint_folder, file_name
+from replay.store import DirectoryStore
 from replay.transport import Flavour, default_flavour
 
 BATCH = 64
 
 
-def get_without_rehash(self: DirectoryStore, key: str, index: int, endpoint: str) -> Any:
+def get_without_rehash(
+    self: DirectoryStore, test: str | None, key: str, index: int, endpoint: str
+) -> Any:
     """Proposal B: the stored ``key`` must be the name's; the stored request is not hashed
     again (simulated by answering ``request_key`` with that key while ``from_json`` runs)."""
-    path = os.path.join(self.root, endpoint_folder(endpoint), file_name(key, index))
+    path = os.path.join(self.root, relative_path(test, endpoint, key, index))
     try:
         with open(path, "rb") as file:
             data = file.read()
@@ -153,7 +156,7 @@ def many_small_proposals(flavour: Flavour, workdir: Path, repeats: int) -> None:
     store = write_recordings(workdir / "small", exchanges)
     answers = answers_by_request_bytes(flavour, exchanges)
     stored = exchanges[7].recording()
-    where = (stored.key, 0, stored.endpoint)
+    where = (None, stored.key, 0, stored.endpoint)
     assert get_without_rehash(store, *where) == store.get(*where), "B reads another recording"
     variants: dict[str, Variant] = {
         "floor": lambda: replaying(mock_client(flavour, BASE_URL, answers.__getitem__), exchanges),

@@ -1,4 +1,4 @@
-"""The ``llm-replay`` command line: list, show, verify, import and prune recordings.
+"""The ``llm-replay`` command line: list, show, verify, import, migrate and prune recordings.
 
 A thin edge over the core. The pure parts take and return values: reassembling an answer
 from its events (``replay.answer``), turning a llama-stack file into a recording
@@ -26,14 +26,18 @@ from typing import Any
 from replay import typed
 from replay.answer import describe_response, indented, timing, usage_line
 from replay.errors import RecordingFileError
+from replay.layout import is_v1_path, relative_path, v1_path
 from replay.llama_stack import NotImportable, from_llama_stack, llama_stack_json
 from replay.recorder import DONE
-from replay.recording import Recording, loads
-from replay.store import DirectoryStore, endpoint_folder, file_name
-from replay.usage import USAGE_FILE, Usage, all_recordings
+from replay.recording import Recording, dumps, loads
+from replay.store import DirectoryStore, write_atomic
+from replay.usage import CACHE_FILE, Usage, all_recordings
 
 PROG = "llm-replay"
 DEFAULT_DIR = "recordings"
+DEFAULT_CACHE = ".pytest_cache"
+SHARED_LABEL = "(shared)"
+OLD_USAGE_FILE = ".llm-replay-last-run.json"  # version 1 kept the usage in the folder
 RECORD_HINT = "pytest --record-mode=missing"
 _HEX = re.compile(r"[0-9a-f]{6,64}")
 _REPEAT = re.compile(r"-([2-9]|[1-9][0-9]+)\.json$")  # the 2nd, 3rd ... identical request
@@ -114,7 +118,12 @@ def command_ls(args: argparse.Namespace) -> int:
     if not entries:
         print(f"no recordings in {folder}")
         return 0
-    header = ["FILE", "ENDPOINT", "MODEL", "STREAM", "EVENTS", "SIZE", "RECORDED"]
+    if args.k:
+        entries = [entry for entry in entries if _selected(entry, args.k)]
+        if not entries:
+            print(f"no recording in {folder} belongs to a test matching {args.k!r}")
+            return 0
+    header = ["FILE", "TEST", "ENDPOINT", "MODEL", "STREAM", "EVENTS", "SIZE", "RECORDED"]
     rows = [header]
     for entry in entries:
         recording = entry.recording
@@ -124,6 +133,7 @@ def command_ls(args: argparse.Namespace) -> int:
         rows.append(
             [
                 entry.name,
+                _test_of(recording),
                 f"{recording.method} {recording.endpoint}",
                 _model_of(recording),
                 "yes" if recording.is_streaming else "no",
@@ -142,6 +152,17 @@ def command_ls(args: argparse.Namespace) -> int:
     return 1 if bad else 0
 
 
+def _selected(entry: Entry, name: str) -> bool:
+    """Whether ``ls -k NAME`` lists this file: its test's id holds NAME (any case); an
+    unreadable file is listed when its path does."""
+    where = _test_of(entry.recording) if entry.recording is not None else entry.name
+    return name.lower() in where.lower()
+
+
+def _test_of(recording: Recording) -> str:
+    return recording.test or SHARED_LABEL
+
+
 def command_show(args: argparse.Namespace) -> int:
     """One recording: its request and the answer reassembled from its events."""
     folder = Path(args.dir)
@@ -153,6 +174,7 @@ def command_show(args: argparse.Namespace) -> int:
         )
     recording = entry.recording
     print(entry.path)
+    print(f"test:     {recording.test or SHARED_LABEL + ' any test may replay it'}")
     print(f"request:  {recording.method} {recording.endpoint}")
     print(f"model:    {_model_of(recording)}")
     print(f"hash:     {recording.key}")
@@ -275,7 +297,10 @@ def _expected_place(name: str, recording: Recording) -> str | None:
     """Where replay looks for this file's request, if not where it is; None if it is."""
     repeat = _REPEAT.search(name)
     index = int(repeat.group(1)) - 1 if repeat else 0
-    expected = f"{endpoint_folder(recording.endpoint)}/{file_name(recording.key, index)}"
+    if recording.test is None and is_v1_path(name):  # version 1's flat layout, read as shared
+        expected = v1_path(recording.endpoint, recording.key, index)
+    else:
+        expected = relative_path(recording.test, recording.endpoint, recording.key, index)
     return None if name == expected else expected
 
 
@@ -299,7 +324,7 @@ def command_import(args: argparse.Namespace) -> int:
             continue
         index = seen.get(recording.key, 0)
         seen[recording.key] = index + 1
-        destination = store.put(recording, index)
+        destination = store.put(recording, index).path
         print(f"imported {source} -> {destination}")
         for note in notes:
             print(f"  note: {note}")
@@ -323,61 +348,156 @@ def sources(arguments: Sequence[str]) -> list[Path]:
     return list(found.values())
 
 
+def last_run(args: argparse.Namespace, folder: Path) -> Usage:
+    """The usage of the last test run over ``folder``, from pytest's cache; CommandError
+    saying how to make one when there is none."""
+    candidates = (
+        [Path(args.cache_dir)]
+        if args.cache_dir
+        else [Path(DEFAULT_CACHE), folder.resolve().parent / DEFAULT_CACHE]
+    )
+    for cache in candidates:
+        usage = Usage.read(cache)
+        if usage is None:
+            continue
+        if usage.recordings and Path(usage.recordings) != folder.resolve():
+            raise CommandError(
+                f"the last run in {cache} used the recordings in {usage.recordings}, not "
+                f"{folder}: pass --dir {usage.recordings}, or run pytest on {folder} first"
+            )
+        return usage
+    tried = " nor ".join(str(cache / CACHE_FILE) for cache in candidates)
+    raise CommandError(
+        f"no usage of a test run in {tried}: run the suite first (pytest, from the rootdir "
+        "whose .pytest_cache it writes), or pass --cache-dir"
+    )
+
+
 def command_prune(args: argparse.Namespace) -> int:
-    """Delete the recordings the last complete test run did not use (dry run by default)."""
+    """Delete the recordings the last test run left unused (dry run by default): those of
+    tests that ran, passed and did not ask for them; after a complete run also those of tests
+    that are gone, and shared ones no test used."""
     folder = Path(args.dir)
-    usage = Usage.read(folder)
-    if usage is None or not usage.complete:
-        why = (
-            f"no readable {folder / USAGE_FILE}"
-            if usage is None
-            else f"the last run ({usage.finished_at or 'time unknown'}) ran a selection of tests"
-        )
-        raise CommandError(
-            f"will not prune: {why}, so unused recordings cannot be told apart. Run the whole "
-            "suite first (pytest with no -k, -m or test selection), then llm-replay prune"
-        )
+    usage = last_run(args, folder)
     unused, newer = prune_plan(folder, usage)
+    scope = "complete" if usage.complete else "partial (only the tests it ran are judged)"
     if newer:
         print(
-            f"keeping {_count(len(newer), 'recording')} written after the last complete run "
+            f"keeping {_count(len(newer), 'recording')} written after the last run "
             f"({usage.finished_at}), which could not use them:"
         )
         print("\n".join(f"  {name}" for name in newer))
     if not unused:
-        print("nothing to prune: the last complete run used every recording it could have")
+        print(f"nothing to prune: the last run, {scope}, used every recording it could have")
         return 0
     if not args.yes:
-        print(f"would delete {_count(len(unused), 'recording')} the last complete run "
-              f"({usage.finished_at}) did not use:")  # fmt: skip
+        print(f"would delete {_count(len(unused), 'recording')} the last run "
+              f"({usage.finished_at}, {scope}) did not use:")  # fmt: skip
         print("\n".join(f"  {name}" for name in unused))
         again = f" --dir {shlex.quote(args.dir)}" if args.dir != DEFAULT_DIR else ""
         print(f"To delete them, run: {PROG}{again} prune --yes")
         return 0
-    emptied: set[Path] = set()
     for name in unused:
         (folder / name).unlink()
         print(f"deleted {name}")
-        emptied.add((folder / name).parent)
+    _remove_empty_folders(folder, {(folder / name).parent for name in unused})
+    return 0
+
+
+def _remove_empty_folders(folder: Path, emptied: set[Path]) -> None:
     for parent in sorted(emptied, reverse=True):
         while parent != folder and folder in parent.parents and not any(parent.iterdir()):
             parent.rmdir()
             print(f"removed empty folder {_relative(parent, folder)}/")
             parent = parent.parent
-    return 0
 
 
 def prune_plan(folder: Path, usage: Usage) -> tuple[list[str], list[str]]:
-    """The recordings (relative to ``folder``) the run did not use, and those it could not
+    """The recordings (relative to ``folder``) the run left unused, and those it could not
     have used because they were written after it ended: those are kept."""
+    names = [_relative(path, folder) for path in recording_paths(folder)]
     unused: list[str] = []
     newer: list[str] = []
-    for path in recording_paths(folder):
-        name = _relative(path, folder)
-        if name in usage.used:
-            continue
-        (newer if _written_after(path, usage.finished_at) else unused).append(name)
+    for name in usage.unused(names):
+        (newer if _written_after(folder / name, usage.finished_at) else unused).append(name)
     return unused, newer
+
+
+def command_migrate(args: argparse.Namespace) -> int:
+    """Move a version-1 folder (flat, files named by hash) into the layout by test: each file
+    goes to the folder of every test that used it in the last complete run, at the place that
+    test looks for it; a file no test used stays shared."""
+    folder = Path(args.dir)
+    entries = [
+        entry
+        for entry in folder_entries(folder)
+        if entry.recording is not None and entry.native and is_v1_path(entry.name)
+        and entry.recording.test is None
+    ]  # fmt: skip
+    if not entries:
+        print(f"nothing to migrate: no version-1 recording in {folder}")
+        return 0
+    usage = last_run(args, folder)
+    if not usage.complete:
+        raise CommandError(
+            f"will not migrate: the last run ({usage.finished_at}) ran a selection of tests, so "
+            "the tests of a recording cannot all be known. Run the whole suite first (pytest "
+            "with no -k, -m or test selection; it replays the version-1 files), then "
+            f"{PROG} migrate"
+        )
+    places = migration_plan(entries, usage)
+    moved = kept = 0
+    for entry in entries:
+        recording = entry.recording
+        assert recording is not None  # filtered above
+        targets = places.get(entry.name) or [(None, _repeat_index(entry.name))]
+        for test, index in targets:
+            target = relative_path(test, recording.endpoint, recording.key, index)
+            if (folder / target).exists():
+                print(f"kept {target}: it exists already; {entry.name} not copied there")
+                kept += 1
+                continue
+            recording.test = test
+            write_atomic(folder / target, dumps(recording))
+            owner = test or "shared: no test of the last run used it"
+            print(f"{entry.name} -> {target}  ({owner})")
+        entry.path.unlink()
+        moved += 1
+    _remove_empty_folders(folder, {entry.path.parent for entry in entries})
+    old_usage = folder / OLD_USAGE_FILE
+    if old_usage.exists():
+        old_usage.unlink()
+        print(f"deleted {OLD_USAGE_FILE} (the usage lives in pytest's cache now)")
+    print(
+        f"migrated {_count(moved, 'version-1 recording')} in {folder}"
+        + (f", {kept} places were taken already" if kept else "")
+        + ". Run the suite to check that it replays, then commit the folder."
+    )
+    return 0
+
+
+def migration_plan(entries: list[Entry], usage: Usage) -> dict[str, list[tuple[str | None, int]]]:
+    """For each version-1 file (by name), the tests that used it and the repeat number each
+    asked for it as: the k-th request of one hash within a test is its k-th recording."""
+    names = {entry.name for entry in entries}
+    keys = {entry.name: entry.recording.key for entry in entries if entry.recording}
+    places: dict[str, list[tuple[str | None, int]]] = {}
+    for test, paths in sorted(usage.used_by.items()):
+        seen: dict[str, int] = {}
+        for path in paths:
+            if path not in names:
+                continue
+            index = seen.get(keys[path], 0)
+            seen[keys[path]] = index + 1
+            place = (test, index)
+            if place not in places.setdefault(path, []):
+                places[path].append(place)
+    return places
+
+
+def _repeat_index(name: str) -> int:
+    repeat = _REPEAT.search(name)
+    return int(repeat.group(1)) - 1 if repeat else 0
 
 
 def _written_after(path: Path, finished_at: str) -> bool:
@@ -469,12 +589,19 @@ def build_parser() -> argparse.ArgumentParser:
         command.set_defaults(run=run)
         return command
 
-    add(
+    listing = add(
         "ls",
         command_ls,
         "list the recordings in a table",
-        "List the recordings: file, endpoint, model, streamed or not, number of events, size "
-        "and when recorded. Unreadable files are listed with their problem (exit code 1).",
+        "List the recordings: file, the test that made it ((shared) for requests made "
+        "outside a test and version-1 files), endpoint, model, streamed or not, number of "
+        "events, size and when recorded. Unreadable files are listed with their problem "
+        "(exit code 1).",
+    )
+    listing.add_argument(
+        "-k",
+        metavar="NAME",
+        help="only the recordings of tests whose node id contains NAME (any case)",
     )
     show = add(
         "show",
@@ -516,14 +643,32 @@ def build_parser() -> argparse.ArgumentParser:
     prune = add(
         "prune",
         command_prune,
-        "delete recordings the last complete test run did not use",
-        f"Delete the recordings the last complete test run did not use, as the plugin noted "
-        f"in DIR/{USAGE_FILE}. Without --yes, only list them. Refuses when the last run was "
-        "not the whole suite.",
+        "delete recordings the last test run left unused",
+        f"Delete the recordings the last test run left unused, as the plugin noted in pytest's "
+        f"cache ({DEFAULT_CACHE}/{CACHE_FILE.as_posix()}): those of tests that passed without "
+        "asking for them; after a run of the whole suite also those of tests that no longer "
+        "exist and shared ones no test used. The recordings of a test that failed or was "
+        "skipped are kept. Without --yes, only list them.",
     )
     prune.add_argument(
         "--yes", action="store_true", help="delete them (without it, only list what would go)"
     )
+    migrate = add(
+        "migrate",
+        command_migrate,
+        "move version-1 recordings into the layout by test",
+        "Move version-1 recordings (DIR/<endpoint>/<hash>.json) into the layout by test "
+        "(DIR/<test file>/<test name>/<endpoint>-<hash>.json), using the last complete test "
+        "run's usage: a file goes to every test that used it; one no test used goes to "
+        "DIR/_shared/. Says what it did. Run the whole suite once first.",
+    )
+    for command in (prune, migrate):
+        command.add_argument(
+            "--cache-dir",
+            metavar="DIR",
+            help=f"pytest's cache folder, where the plugin keeps the last run's usage "
+            f"(default: {DEFAULT_CACHE} here, else beside the recordings folder)",
+        )
     return parser
 
 

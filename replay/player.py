@@ -1,28 +1,60 @@
 """The replay core shared by every transport: per request, replay, record or pass through.
 
-One ``Player`` serves one test. It counts identical requests, so that the k-th identical
-request of a test replays the k-th recording of it, and it turns a miss into a ``ReplayMiss``
-that names the request, its hash, the file looked for and the command that records it.
+One ``Player`` serves one test (or, with no test, the shared scope). It counts identical
+requests, so that the k-th identical request of a test replays the k-th recording of it; it
+looks in the test's own recordings, then in the shared ones, never in another test's; it
+turns a miss into a ``ReplayMiss`` that names the request, its hash, the file looked for and
+the command that records it; and it is the one place a finished recording is scanned for
+secrets, written and counted.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import NamedTuple, Protocol
 
 from replay import typed
 from replay.diff import json_diff
-from replay.errors import RecordingFileError, ReplayMiss
+from replay.errors import RecordingFileError, ReplayMiss, SecretInRecording
 from replay.keys import canonical
 from replay.modes import MODES, Mode
-from replay.recorder import RequestInfo, request_info
-from replay.recording import Recording
+from replay.recording import Recording, dumps
 from replay.redaction import Redaction
+from replay.request import RequestInfo, request_info
+from replay.secrets import find_secrets
 from replay.stats import Stats
-from replay.store import Store
 
-__all__ = ["MODES", "Live", "Mode", "Player", "Record", "Route", "Stats"]
+__all__ = ["MODES", "Live", "Mode", "Player", "Record", "Route", "Saved", "Stats", "Store"]
+
+
+class Saved(NamedTuple):
+    """Where a recording was kept, and whether its file was written (not when it already held
+    the same answer, up to what changes on every call)."""
+
+    path: str
+    written: bool
+
+
+class Store(Protocol):
+    """What the replay core needs of a place that holds recordings. A recording is found by
+    its test (None: the shared scope), its request hash and its repeat number."""
+
+    def get(self, test: str | None, key: str, index: int, endpoint: str) -> Recording | None:
+        """The ``index``-th recording (0-based) of the request hash ``key`` in ``test``'s
+        scope alone, if any."""
+
+    def put(self, recording: Recording, index: int, text: str | None = None) -> Saved:
+        """Keep ``recording`` as the ``index``-th of its key in its test's scope (``text``:
+        its ``dumps``, when the caller has it); say where, and whether it was written."""
+
+    def describe(self, test: str | None, key: str, index: int, endpoint: str) -> str:
+        """Where the ``index``-th recording of ``key`` is looked for, for error messages."""
+
+    def neighbours(self, test: str | None, endpoint: str) -> Iterator[Recording]:
+        """The readable recordings of ``endpoint`` that ``test`` may replay: only ever read
+        to explain a miss."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,8 +86,10 @@ class Player:
         redaction: Redaction | None = None,
         ignore_fields: tuple[str, ...] = (),
         before_forward: Callable[[], None] = lambda: None,
+        test: str | None = None,
     ) -> None:
         self.store = store
+        self.test = test  # the pytest node id whose recordings these are; None: shared
         self.redaction = redaction or Redaction()
         self.ignore_fields = ignore_fields
         self.before_forward = before_forward  # e.g. start the server on first need
@@ -65,6 +99,7 @@ class Player:
         self.stats = stats if stats is not None else Stats()
         self._seen: dict[str, int] = {}
         self.replayed: list[Recording] = []  # this test's, to explain a failure
+        self.used: list[str] = []  # the files this test read or wrote, in order
         self._lock = threading.Lock()
 
     def request_info(
@@ -83,19 +118,27 @@ class Player:
             return Live()
         if self.mode == "record":
             return Record(index)
-        recording = self.store.get(request.key, index, request.endpoint)
+        recording = self._find(request, index)
         if recording is None and self.allow_repeats and index > 0:
-            recording = self.store.get(request.key, 0, request.endpoint)
+            recording = self._find(request, 0)
         if recording is not None:
             self.stats.replayed += 1
             if recording.source:
                 self.stats.used.add(recording.source)
+                self.used.append(recording.source)
             self.replayed.append(recording)
             return recording
         if self.mode == "missing":
             return Record(index)
         self.stats.missed += 1
         raise ReplayMiss(self._miss_message(request, index))
+
+    def _find(self, request: RequestInfo, index: int) -> Recording | None:
+        """The test's own recording, else the shared one; never another test's."""
+        get, key, endpoint = self.store.get, request.key, request.endpoint
+        if self.test is None:
+            return get(None, key, index, endpoint)
+        return get(self.test, key, index, endpoint) or get(None, key, index, endpoint)
 
     def invalid_recording(self) -> str | None:
         """The first replayed recording holding an object that is not of its openai type,
@@ -107,17 +150,36 @@ class Player:
                 )
         return None
 
-    def recorded(self, path: str, problems: list[str]) -> None:
-        """Count a recording just written, with the objects that were not of their type."""
+    def save(self, recording: Recording, index: int, problems: list[str]) -> str:
+        """Scan a finished recording for secrets, keep it as the ``index``-th of its request in
+        this test's scope, and count it with the objects that were not of their type; the
+        path. SecretInRecording, and nothing written, when it holds what looks like a key."""
+        recording.test = self.test
+        text = dumps(recording)
+        secrets = find_secrets(text, self.redaction.compiled)
+        if secrets:
+            where = self.store.describe(self.test, recording.key, index, recording.endpoint)
+            raise SecretInRecording(
+                f"pytest-llm-replay: did not write {where}: it would hold what looks like "
+                f"a secret ({'; '.join(secrets[:5])}). Keep keys out of request bodies, or "
+                "name the field in the ini setting llm_replay_redact_body (or the header in "
+                "llm_replay_redact_headers) so that it is written as <redacted>."
+            )
+        path, written = self.store.put(recording, index, text)
         self.stats.recorded += 1
-        self.stats.written.append(path)
+        if written:
+            self.stats.written.append(path)
+        else:
+            self.stats.unchanged += 1
         self.stats.used.add(path)
+        self.used.append(path)
         if problems:
             more = f" (and {len(problems) - 1} more objects)" if len(problems) > 1 else ""
             self.stats.untyped.append(f"{path}: {problems[0]}{more}")
+        return path
 
     def _miss_message(self, request: RequestInfo, index: int) -> str:
-        looked_for = self.store.describe(request.key, index, request.endpoint)
+        looked_for = self.store.describe(self.test, request.key, index, request.endpoint)
         repeat = ""
         if index > 0:
             repeat = (
@@ -135,7 +197,7 @@ class Player:
     def _nearest(self, request: RequestInfo, shown: int = 12) -> str:
         """The recording of the same endpoint whose request differs least, and how."""
         best: tuple[int, str, list[str]] | None = None
-        for recording in self.store.neighbours(request.endpoint):
+        for recording in self.store.neighbours(self.test, request.endpoint):
             if recording.method != request.method:
                 continue
             lines = json_diff(canonical(recording.body), canonical(request.body), "body")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import warnings
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from replay.fixture import LLMReplay
     from replay.player import Player
     from replay.server import LazyServer
+    from replay.usage import Usage
 
 # The replay core, the server launcher and the usage file are imported where they are first
 # needed, not here: a pytest run whose tests do not use the plugin pays almost nothing for it.
@@ -27,6 +29,9 @@ if TYPE_CHECKING:
 SETTINGS = pytest.StashKey[Settings]()
 STATS = pytest.StashKey[Stats]()
 DESELECTED = pytest.StashKey[list[int]]()
+OUTCOMES = pytest.StashKey[dict[str, str]]()  # node id -> passed, failed or skipped
+# This run's usage, and why it could not be kept in pytest's cache (None: it was).
+LAST_RUN: pytest.StashKey[tuple[Usage | None, str | None]] = pytest.StashKey()
 PLAYER: pytest.StashKey[Player] = pytest.StashKey()
 MARKER_OPTIONS = {
     "allow_repeats": "replay the first recording of a request made more often than recorded",
@@ -107,6 +112,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[SETTINGS] = Settings.from_config(config)
     config.stash[STATS] = Stats()
     config.stash[DESELECTED] = [0]
+    config.stash[OUTCOMES] = {}
+    config.pluginmanager.register(_Outcomes(config.stash[OUTCOMES]), "llm-replay-outcomes")
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -171,15 +178,17 @@ def llm_replay(
         base_url = settings.server_url or REPLAY_BASE_URL
         model = model_alias(settings.model_path) if settings.model_path else DEFAULT_MODEL_ALIAS
     options = _marker_options(request)
+    stats = config.stash[STATS]
     player = Player(
         DirectoryStore(settings.recordings_dir),
         settings.mode,
         allow_repeats=bool(options.get("allow_repeats", False)),
         record_hint=_record_hint(request),
-        stats=config.stash[STATS],
+        stats=stats,
         redaction=settings.redaction,
         ignore_fields=settings.ignore_fields + tuple(options.get("ignore_fields", ())),
         before_forward=server.ensure if server is not None else lambda: None,
+        test=request.node.nodeid,
     )
     monkeypatch.setenv("OPENAI_BASE_URL", base_url)
     if settings.mode == "replay" or not os.environ.get("OPENAI_API_KEY"):
@@ -195,6 +204,7 @@ def llm_replay(
     finally:
         interception.stop()
         handle.close()
+        stats.tests[player.test or ""] = player.used
     if server is not None and (why := server.died()) is not None:
         pytest.fail(f"pytest-llm-replay: {why}", pytrace=False)
 
@@ -253,6 +263,23 @@ def pytest_runtest_makereport(
     return report
 
 
+class _Outcomes:
+    """Notes each test's outcome (a test that failed or was skipped keeps its recordings).
+    A plugin object of its own: ``pytest_runtest_logreport`` is not handed the config."""
+
+    def __init__(self, outcomes: dict[str, str]) -> None:
+        self.outcomes = outcomes
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        noted = self.outcomes.get(report.nodeid)
+        if report.failed:
+            self.outcomes[report.nodeid] = "failed"
+        elif report.skipped and noted != "failed":
+            self.outcomes[report.nodeid] = "skipped"
+        elif report.when == "call" and noted is None:
+            self.outcomes[report.nodeid] = "passed"
+
+
 def pytest_deselected(items: list[pytest.Item]) -> None:
     if items:
         items[0].config.stash[DESELECTED][0] += len(items)
@@ -274,12 +301,39 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         workeroutput["llm_replay_stats"] = stats.as_dict()
         return
     folder = config.stash[SETTINGS].recordings_dir
-    if not folder.is_dir() or not (stats.used or stats.missed):
+    if not folder.is_dir() or not (stats.used or stats.missed or stats.tests):
         return
-    from replay.usage import Usage
+    from replay.usage import CACHE_KEY, Usage
 
-    used = {_relative(path, folder) for path in stats.used}
-    Usage(_whole_suite_ran(session, exitstatus), frozenset(used)).write(folder)
+    used_by = {
+        test: [_relative(path, folder) for path in paths]
+        for test, paths in stats.tests.items()
+        if test
+    }
+    shared_used = frozenset(_relative(path, folder) for path in stats.tests.get("", []))
+    usage = Usage(
+        _whole_suite_ran(session, exitstatus),
+        config.stash[OUTCOMES].copy(),
+        used_by,
+        shared_used,
+        recordings=str(folder.resolve()),
+    )
+    config.stash[LAST_RUN] = (usage, _keep(config, CACHE_KEY, usage.to_json()))
+
+
+def _keep(config: pytest.Config, key: str, document: dict[str, Any]) -> str | None:
+    """Put ``document`` in pytest's cache; why not, if it could not be (a read-only checkout,
+    ``-p no:cacheprovider``): that must never fail the run."""
+    cache = getattr(config, "cache", None)
+    if cache is None:
+        return "pytest's cache is off (-p no:cacheprovider)"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", pytest.PytestCacheWarning)
+        try:
+            cache.set(key, document)
+        except (OSError, pytest.PytestCacheWarning) as error:
+            return f"it could not be written ({error})"
+    return None
 
 
 def _whole_suite_ran(session: pytest.Session, exitstatus: int) -> bool:
@@ -318,22 +372,30 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(
             "Record the missing exchanges with: pytest --record-mode=missing"
         )
+    if stats.unchanged:
+        terminalreporter.write_line(
+            f"{stats.unchanged} re-recorded with the same answer: their files were kept as "
+            "they were"
+        )
     for note in stats.untyped:
         terminalreporter.write_line(f"not of its openai type: {note}")
-    from replay.usage import Usage, all_recordings
+    usage, not_kept = config.stash.get(LAST_RUN, (None, None))
+    if not_kept is not None:
+        terminalreporter.write_line(
+            f"the usage of this run was not kept in pytest's cache: {not_kept}; "
+            "llm-replay prune and migrate need it"
+        )
+    if usage is None:
+        return
+    from replay.usage import all_recordings
 
     folder = config.stash[SETTINGS].recordings_dir
-    usage = Usage.read(folder)
-    if usage is None or not usage.complete:
-        return
-    unused = [
-        p for p in all_recordings(folder) if p.relative_to(folder).as_posix() not in usage.used
-    ]
+    unused = usage.unused([p.relative_to(folder).as_posix() for p in all_recordings(folder)])
     if not unused:
         return
     terminalreporter.write_line(f"{len(unused)} recordings no test used:")
-    for path in unused[:UNUSED_SHOWN]:
-        terminalreporter.write_line(f"  {path.relative_to(folder).as_posix()}")
+    for name in unused[:UNUSED_SHOWN]:
+        terminalreporter.write_line(f"  {name}")
     if len(unused) > UNUSED_SHOWN:
         terminalreporter.write_line(f"  ... and {len(unused) - UNUSED_SHOWN} more")
     terminalreporter.write_line(f"Delete them with: llm-replay --dir {folder} prune --yes")

@@ -1,5 +1,6 @@
-"""The recording tap: sees each response chunk as it passes, keeps a recording only when the
-response ended. Pure apart from the ``Store`` it is handed.
+"""The recording tap: sees each response chunk as it passes and, once the response ended,
+returns the finished recording to whoever drives it (the transport hands it to the
+``Player``, which scans, writes and counts it). Pure.
 
 What counts as ended: the server closed a complete body, or a stream sent ``data: [DONE]``
 (the openai SDK stops reading there and closes the response). A stream closed before either
@@ -9,45 +10,16 @@ is truncated and is not written: a recording is never a stream that merely stopp
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from replay import jsonfast, sse, typed
-from replay.errors import SecretInRecording
-from replay.keys import normalize_endpoint, parse_body, request_key, without_fields
-from replay.recording import Recording, dumps, kept_response_headers, recordable_headers
-from replay.redaction import Redaction
-from replay.secrets import find_secrets
-from replay.store import Store
+from replay.recording import Recording
+from replay.request import RequestInfo
 
 LIBRARY = "pytest-llm-replay 0.1.0"
 DONE = "[DONE]"
-
-
-@dataclass(slots=True)
-class RequestInfo:
-    """What the core knows of a request: enough to hash it and to record it."""
-
-    method: str
-    url: str
-    endpoint: str
-    query: str
-    body: Any
-    key: str
-    raw_headers: list[tuple[str, str]] = field(default_factory=list)
-    redaction: Redaction = field(default_factory=Redaction)
-    ignored: tuple[str, ...] = ()
-    plain: bool = False  # the body is plain JSON (replay.jsonfast)
-
-    @property
-    def headers(self) -> dict[str, str]:
-        """The headers a recording keeps: no secrets, no transport noise, nothing redacted.
-        Worked out only when recording."""
-        kept = recordable_headers(self.raw_headers)
-        return {name: value for name, value in kept.items() if self.redaction.keep_header(name)}
 
 
 @dataclass(slots=True)
@@ -55,15 +27,12 @@ class Recorder:
     """Collects one response as it streams past and stores it once it has ended."""
 
     request: RequestInfo
-    index: int
     status: int
     content_type: str
-    store: Store
     started: float
     server: str
     response_headers: dict[str, str] = field(default_factory=dict)
-    on_saved: Callable[[str, list[str]], None] = lambda path, problems: None
-    problems: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # objects kept as plain JSON
     _parser: sse.SSEParser = field(default_factory=sse.SSEParser)
     _events: list[Any] = field(default_factory=list)
     _event_ms: list[float] = field(default_factory=list)
@@ -84,32 +53,21 @@ class Recorder:
         for event in self._parser.feed(chunk):
             self._add(event.data)
 
-    def finish(self) -> None:
-        """The server ended the body: keep what came."""
+    def finish(self) -> Recording | None:
+        """The server ended the body: the recording of what came (None if already closed)."""
         if self.is_streaming:
             for event in self._parser.finish():
                 self._add(event.data)
         self._done = True
-        self.close()
+        return self.close()
 
-    def close(self) -> None:
-        """The response is closed: write the recording if the response was whole."""
+    def close(self) -> Recording | None:
+        """The response is closed: the recording, once, if the response was whole; else
+        None (a truncated stream is never recorded)."""
         if self._closed:
-            return
+            return None
         self._closed = True
-        if self._done:
-            recording = self._recording()
-            text = dumps(recording)
-            secrets = find_secrets(text, self.request.redaction.compiled)
-            if secrets:
-                where = self.store.describe(recording.key, self.index, recording.endpoint)
-                raise SecretInRecording(
-                    f"pytest-llm-replay: did not write {where}: it would hold what looks like "
-                    f"a secret ({'; '.join(secrets[:5])}). Keep keys out of request bodies, or "
-                    "name the field in the ini setting llm_replay_redact_body (or the header in "
-                    "llm_replay_redact_headers) so that it is written as <redacted>."
-                )
-            self.on_saved(self.store.put(recording, self.index, text), self.problems)
+        return self._recording() if self._done else None
 
     def _add(self, data: str) -> None:
         # Only the text and its time while the stream runs: parsing and validating wait for
@@ -164,8 +122,8 @@ class Recorder:
             content_type=self.content_type,
             is_streaming=self.is_streaming,
             events=events,
-            headers=self.request.headers,
-            response_headers=kept_response_headers(self.response_headers),
+            headers=dict(self.request.headers),
+            response_headers=self.response_headers,
             model=body.get("model") if isinstance(body, dict) else None,
             ignored=self.request.ignored,
             event_ms=event_ms,
@@ -176,33 +134,5 @@ class Recorder:
                 "by": LIBRARY,
             },
             plain=plain,
+            hashed=self.request.key,
         )
-
-
-def request_info(
-    method: str,
-    url: str,
-    headers: list[tuple[str, str]],
-    content: bytes,
-    redaction: Redaction | None = None,
-    ignored: tuple[str, ...] = (),
-) -> RequestInfo:
-    """Hash and describe a request: redacted fields replaced, ignored fields left out of the
-    hash (but kept in the recording)."""
-    redaction = redaction or Redaction()
-    parts = urlsplit(url)
-    endpoint = normalize_endpoint(parts.path)
-    parsed, plain = parse_body(content)
-    body = redaction.body(parsed)
-    return RequestInfo(
-        method=method.upper(),
-        url=url,
-        endpoint=endpoint,
-        query=parts.query,
-        body=body,
-        key=request_key(method, endpoint, parts.query, without_fields(body, ignored), plain),
-        raw_headers=headers,
-        redaction=redaction,
-        ignored=ignored,
-        plain=plain,
-    )

@@ -2,14 +2,15 @@
 
 A file holds one exchange, with the top-level shape of the llama-stack recorder::
 
-    {"version": 1, "key": <request hash>,
+    {"version": 2, "key": <request hash>, "test": <pytest node id, or null when shared>,
      "request": {"method", "url", "headers", "body", "endpoint", "model"},
      "response": {"status", "content_type", "is_streaming", "body", "event_ms"},
      "recorded": {"at", "server", "server_model", "by"}}
 
 ``response.body`` is the list of stream events (each a typed element, plain JSON, or the
 string of non-JSON data such as ``[DONE]``) when ``is_streaming``, else the one element.
-llama-stack files (no ``version``) are read as they are.
+Version-1 files (no ``test``) are read as shared recordings; llama-stack files (no
+``version``) are read as they are.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from replay import jsonfast, sse, typed
 from replay.errors import RecordingFileError
 from replay.keys import normalize_endpoint, request_key, without_fields
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)  # version 1: the flat layout, no owner (read as shared)
 
 # Never written, whatever the caller passes. Compared lower-case.
 SECRET_HEADERS = frozenset(
@@ -90,12 +92,25 @@ class Recording:
     native: bool = True  # False when read from a llama-stack recorder file
     # Every value is plain JSON (``jsonfast``): then orjson may write it. Not in the file.
     plain: bool = field(default=False, compare=False)
+    test: str | None = None  # the pytest node id of the test that made it; None: shared
+    # The request hash, once known: given by whoever hashed the request already (the
+    # recorder), else computed on first use.
+    hashed: str | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # The one place headers are filtered: whatever made the recording (the recorder, a
+        # file, a caller), it holds no secret header and no transport noise.
+        self.headers = recordable_headers(self.headers)
+        self.response_headers = kept_response_headers(self.response_headers)
 
     @property
     def key(self) -> str:
-        """The request hash this recording answers."""
-        body = without_fields(self.body, self.ignored)
-        return request_key(self.method, self.endpoint, urlsplit(self.url).query, body, self.plain)
+        """The request hash this recording answers, computed once."""
+        if self.hashed is None:
+            body = without_fields(self.body, self.ignored)
+            query = urlsplit(self.url).query
+            self.hashed = request_key(self.method, self.endpoint, query, body, self.plain)
+        return self.hashed
 
     def chunks(self) -> Iterator[bytes]:
         """The response body as wire bytes: one chunk per stream event, or the whole body.
@@ -118,7 +133,7 @@ class Recording:
             "content_type": self.content_type,
         }
         if self.response_headers:
-            response["headers"] = kept_response_headers(self.response_headers)
+            response["headers"] = self.response_headers
         response |= {
             "is_streaming": self.is_streaming,
             "body": self.events if self.is_streaming else self.events[0],
@@ -128,7 +143,7 @@ class Recording:
         request: dict[str, Any] = {
             "method": self.method,
             "url": self.url,
-            "headers": recordable_headers(self.headers),
+            "headers": self.headers,
             "body": self.body,
             "endpoint": self.endpoint,
             "model": self.model,
@@ -138,6 +153,7 @@ class Recording:
         return {
             "version": FORMAT_VERSION,
             "key": self.key,
+            "test": self.test,
             "request": request,
             "response": response,
             "recorded": self.recorded,
@@ -192,12 +208,15 @@ def from_json(
         raise RecordingFileError(
             source, f"the top level is a JSON {_kind(document)}, not an object"
         )
-    if "version" in document and document["version"] != FORMAT_VERSION:
+    if "version" in document and document["version"] not in READABLE_VERSIONS:
         raise RecordingFileError(
             source,
-            f"format version {document['version']!r}; this pytest-llm-replay reads version "
-            f"{FORMAT_VERSION}",
+            f"format version {document['version']!r}; this pytest-llm-replay reads versions "
+            f"{' and '.join(map(str, READABLE_VERSIONS))}",
         )
+    test = document.get("test")
+    if test is not None and not isinstance(test, str):
+        raise RecordingFileError(source, "test is not a string (a pytest node id) or null")
     request = _section(document, "request", source)
     response = _section(document, "response", source)
     method = _field(request, "method", str, source)
@@ -250,7 +269,7 @@ def from_json(
         is_streaming=is_streaming,
         events=events,
         headers=dict(headers),
-        response_headers=kept_response_headers(response_headers),
+        response_headers=response_headers,
         model=request.get("model"),
         ignored=tuple(ignored),
         event_ms=event_ms,
@@ -258,6 +277,7 @@ def from_json(
         source=source,
         native=native,
         plain=plain,
+        test=test,
     )
     stored_key, key = document.get("key"), recording.key
     if native and stored_key != key:

@@ -16,17 +16,21 @@ class Stats:
     recorded: int = 0
     missed: int = 0
     live: int = 0
+    unchanged: int = 0  # recorded with the answer the file held: the file was kept as it was
     written: list[str] = field(default_factory=list)
     untyped: list[str] = field(default_factory=list)
     used: set[str] = field(default_factory=set)
+    # Per test that used the plugin ("": code outside tests), the files it read or wrote.
+    tests: dict[str, list[str]] = field(default_factory=dict)
 
     def merge(self, other: dict[str, Any]) -> None:
         """Add the stats a pytest-xdist worker sent (``as_dict``)."""
-        for name in ("replayed", "recorded", "missed", "live"):
+        for name in ("replayed", "recorded", "missed", "live", "unchanged"):
             setattr(self, name, getattr(self, name) + int(other.get(name, 0)))
         self.written += list(other.get("written", []))
         self.untyped += list(other.get("untyped", []))
         self.used |= set(other.get("used", []))
+        self.tests.update(other.get("tests", {}))
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data, to cross from an xdist worker to the controller."""
@@ -35,7 +39,9 @@ class Stats:
             "recorded": self.recorded,
             "missed": self.missed,
             "live": self.live,
+            "unchanged": self.unchanged,
             "written": self.written,
             "untyped": self.untyped,
             "used": sorted(self.used),
+            "tests": self.tests,
         }

@@ -1,8 +1,11 @@
-"""Where recordings live: a folder of files named by request hash, or a list in memory.
+"""Where recordings live: a folder with one subfolder per test, or a list in memory.
 
-A lookup opens at most one file, found by name: no folder scan per request, whatever the
-number of recordings. Every write is atomic (a temporary file in the same folder, then
-``os.replace``), so a reader or a crash sees the old file or the new one, never half of one.
+A lookup opens at most one file per scope, found by name from the test, the endpoint and the
+request hash: no folder is listed and no other test's file is opened, whatever the number of
+recordings. Every write is atomic (a temporary file in the same folder, then ``os.replace``),
+so a reader or a crash sees the old file or the new one, never half of one. A write whose
+answer is the file's, up to what changes on every call (``replay.volatile``), leaves the file
+as it is.
 """
 
 from __future__ import annotations
@@ -10,59 +13,32 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
-from functools import lru_cache
 from pathlib import Path
-from typing import Protocol
 
 from replay.errors import RecordingFileError
+from replay.layout import endpoint_folder, endpoint_name, relative_path, scope_folder, v1_path
+from replay.player import Saved
 from replay.recording import Recording, dumps, loads
-
-
-class Store(Protocol):
-    """What the replay core needs of a place that holds recordings."""
-
-    def get(self, key: str, index: int, endpoint: str) -> Recording | None:
-        """The ``index``-th recording (0-based) of the request hash ``key``, if any."""
-
-    def put(self, recording: Recording, index: int, text: str | None = None) -> str:
-        """Keep ``recording`` as the ``index``-th of its key (``text``: its ``dumps``, when
-        the caller has it already); say where."""
-
-    def describe(self, key: str, index: int, endpoint: str) -> str:
-        """Where the ``index``-th recording of ``key`` is looked for, for error messages."""
-
-    def neighbours(self, endpoint: str) -> Iterator[Recording]:
-        """The readable recordings of ``endpoint``: only ever read to explain a miss."""
-
-
-def file_name(key: str, index: int) -> str:
-    """``<first 16 hex of the hash>.json``, then ``-2``, ``-3`` … for repeats of a request."""
-    suffix = "" if index == 0 else f"-{index + 1}"
-    return f"{key[:16]}{suffix}.json"
-
-
-@lru_cache(maxsize=256)
-def endpoint_folder(endpoint: str) -> str:
-    """A folder per endpoint, so that people can find their way: ``/v1/chat/completions`` ->
-    ``chat_completions``."""
-    parts = [part for part in endpoint.strip("/").split("/") if part not in ("", ".", "..")]
-    if parts and parts[0].startswith("v") and parts[0][1:].isdigit():
-        parts = parts[1:]
-    return "_".join(parts) or "root"
+from replay.volatile import same_answer
 
 
 class DirectoryStore:
-    """Recordings as files under ``root``/<endpoint folder>/<hash>.json."""
+    """Recordings as files under ``root``, laid out by ``replay.layout``."""
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
 
-    def path(self, key: str, index: int, endpoint: str) -> Path:
-        """The file of the ``index``-th recording of ``key``."""
-        return Path(self._file(key, index, endpoint))
+    def path(self, test: str | None, key: str, index: int, endpoint: str) -> Path:
+        """The file of the ``index``-th recording of ``key`` in ``test``'s scope."""
+        return Path(self._file(test, key, index, endpoint))
 
-    def get(self, key: str, index: int, endpoint: str) -> Recording | None:
-        path = self._file(key, index, endpoint)
+    def get(self, test: str | None, key: str, index: int, endpoint: str) -> Recording | None:
+        recording = self._read(self._file(test, key, index, endpoint), key)
+        if recording is None and test is None:  # version 1's flat layout is shared
+            recording = self._read(os.path.join(self.root, v1_path(endpoint, key, index)), key)
+        return recording
+
+    def _read(self, path: str, key: str) -> Recording | None:
         try:
             with open(path, "rb") as file:
                 data = file.read()
@@ -72,31 +48,51 @@ class DirectoryStore:
             raise RecordingFileError(path, f"it cannot be read ({error.strerror})") from None
         return loads(data, path, expected_key=key)
 
-    def _file(self, key: str, index: int, endpoint: str) -> str:
+    def _file(self, test: str | None, key: str, index: int, endpoint: str) -> str:
         # A string, not a Path: this is on the path of every replayed request.
-        return os.path.join(self.root, endpoint_folder(endpoint), file_name(key, index))
+        return os.path.join(self.root, relative_path(test, endpoint, key, index))
 
-    def put(self, recording: Recording, index: int, text: str | None = None) -> str:
-        path = self.path(recording.key, index, recording.endpoint)
+    def put(self, recording: Recording, index: int, text: str | None = None) -> Saved:
+        path = self.path(recording.test, recording.key, index, recording.endpoint)
+        old = self._previous(str(path), recording.key)
+        if old is not None and same_answer(old, recording):
+            return Saved(str(path), written=False)
         write_atomic(path, dumps(recording) if text is None else text)
-        return str(path)
+        return Saved(str(path), written=True)
 
-    def describe(self, key: str, index: int, endpoint: str) -> str:
-        return str(self.path(key, index, endpoint))
+    def _previous(self, path: str, key: str) -> Recording | None:
+        """The recording a write would replace, if it is readable."""
+        try:
+            return self._read(path, key)
+        except RecordingFileError:
+            return None
 
-    def neighbours(self, endpoint: str) -> Iterator[Recording]:
-        for path in sorted((self.root / endpoint_folder(endpoint)).glob("*.json")):
-            try:
-                yield loads(path.read_bytes(), str(path))
-            except (OSError, RecordingFileError):
-                continue
+    def describe(self, test: str | None, key: str, index: int, endpoint: str) -> str:
+        where = str(self.path(test, key, index, endpoint))
+        if test is not None:
+            return f"{where} (then {self.path(None, key, index, endpoint)}, shared)"
+        return where
+
+    def neighbours(self, test: str | None, endpoint: str) -> Iterator[Recording]:
+        pattern = f"{endpoint_name(endpoint)}-*.json"
+        for scope in (test, None) if test is not None else (None,):
+            yield from _readable(sorted((self.root / scope_folder(scope)).glob(pattern)))
+        yield from _readable(sorted((self.root / endpoint_folder(endpoint)).glob("*.json")))
+
+
+def _readable(paths: Iterable[Path]) -> Iterator[Recording]:
+    for path in paths:
+        try:
+            yield loads(path.read_bytes(), str(path))
+        except (OSError, RecordingFileError):
+            continue
 
 
 class MemoryStore:
     """Recordings held in memory, for instance llama-stack files loaded as they are."""
 
     def __init__(self, recordings: Iterable[Recording] = ()) -> None:
-        self._recordings: dict[tuple[str, int], Recording] = {}
+        self._recordings: dict[tuple[str | None, str, int], Recording] = {}
         for recording in recordings:
             self.add(recording)
 
@@ -106,24 +102,29 @@ class MemoryStore:
         return cls(loads(Path(path).read_bytes(), str(path)) for path in paths)
 
     def add(self, recording: Recording) -> None:
-        """Keep ``recording`` after those of the same request already held."""
+        """Keep ``recording`` after those of the same request (and test) already held."""
         index = 0
-        while (recording.key, index) in self._recordings:
+        while (recording.test, recording.key, index) in self._recordings:
             index += 1
-        self._recordings[recording.key, index] = recording
+        self._recordings[recording.test, recording.key, index] = recording
 
-    def get(self, key: str, index: int, endpoint: str) -> Recording | None:
-        return self._recordings.get((key, index))
+    def get(self, test: str | None, key: str, index: int, endpoint: str) -> Recording | None:
+        return self._recordings.get((test, key, index))
 
-    def put(self, recording: Recording, index: int, text: str | None = None) -> str:
-        self._recordings[recording.key, index] = recording
-        return f"<memory #{index} of {recording.key[:16]}>"
+    def put(self, recording: Recording, index: int, text: str | None = None) -> Saved:
+        self._recordings[recording.test, recording.key, index] = recording
+        return Saved(self.describe(recording.test, recording.key, index, recording.endpoint), True)
 
-    def describe(self, key: str, index: int, endpoint: str) -> str:
-        return f"<memory #{index} of {key[:16]}> (nothing held under that hash)"
+    def describe(self, test: str | None, key: str, index: int, endpoint: str) -> str:
+        owner = "shared" if test is None else test
+        return f"<memory #{index} of {key[:16]} ({owner})>"
 
-    def neighbours(self, endpoint: str) -> Iterator[Recording]:
-        return (r for r in self._recordings.values() if r.endpoint == endpoint)
+    def neighbours(self, test: str | None, endpoint: str) -> Iterator[Recording]:
+        return (
+            r
+            for r in self._recordings.values()
+            if r.endpoint == endpoint and r.test in (test, None)
+        )
 
 
 def write_atomic(path: Path, text: str) -> None:

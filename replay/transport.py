@@ -23,8 +23,9 @@ from urllib.parse import urlsplit
 
 from replay.errors import LLMReplayError, ReplayFailure
 from replay.player import Live, Player
-from replay.recorder import Recorder, RequestInfo
+from replay.recorder import Recorder
 from replay.recording import Recording
+from replay.request import RequestInfo
 
 Flavour = Literal["httpx", "httpx2"]
 # Marks a request the recorder forwards to the real server, so that interception passes it.
@@ -111,39 +112,43 @@ def _build(http: Any) -> type:
                 yield chunk
 
     class RecordingStream(http.SyncByteStream, http.AsyncByteStream):  # type: ignore[misc]
-        """The real body, passed on chunk by chunk and shown to the recorder on the way."""
+        """The real body, passed on chunk by chunk and shown to the recorder on the way; the
+        finished recording goes to the player as the ``index``-th of its request."""
 
-        def __init__(self, inner: Any, recorder: Recorder) -> None:
+        def __init__(self, inner: Any, recorder: Recorder, player: Player, index: int) -> None:
             self._inner = inner
             self._recorder = recorder
+            self._player = player
+            self._index = index
 
         def __iter__(self) -> Iterator[bytes]:
             for chunk in self._inner:
                 self._recorder.feed(chunk)
                 yield chunk
-            with surfaced():
-                self._recorder.finish()
+            self._save(self._recorder.finish())
 
         async def __aiter__(self) -> AsyncIterator[bytes]:
             async for chunk in self._inner:
                 self._recorder.feed(chunk)
                 yield chunk
-            with surfaced():
-                self._recorder.finish()
+            self._save(self._recorder.finish())
 
         def close(self) -> None:
             try:
                 self._inner.close()
             finally:
-                with surfaced():
-                    self._recorder.close()
+                self._save(self._recorder.close())
 
         async def aclose(self) -> None:
             try:
                 await self._inner.aclose()
             finally:
+                self._save(self._recorder.close())
+
+        def _save(self, recording: Recording | None) -> None:
+            if recording is not None:
                 with surfaced():
-                    self._recorder.close()
+                    self._player.save(recording, self._index, self._recorder.problems)
 
     class LLMReplayTransport(http.BaseTransport, http.AsyncBaseTransport):  # type: ignore[misc]
         """Answers from recordings, or from the real server through ``real``/``async_real``."""
@@ -220,19 +225,16 @@ def _build(http: Any) -> type:
                 return response
             recorder = Recorder(
                 request=info,
-                index=route.index,
                 status=response.status_code,
                 content_type=response.headers.get("content-type", ""),
-                store=self.player.store,
                 started=started,
                 server=_server_of(info.url),
                 response_headers=dict(response.headers.multi_items()),
-                on_saved=self.player.recorded,
             )
             return http.Response(
                 status_code=response.status_code,
                 headers=response.headers,
-                stream=RecordingStream(response.stream, recorder),
+                stream=RecordingStream(response.stream, recorder, self.player, route.index),
                 extensions=response.extensions,
                 request=request,
             )

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from replay.recorder import Recorder, request_info
+from replay.recorder import Recorder
 from replay.recording import Recording
-from replay.store import MemoryStore
+from replay.request import request_info
 
 SEEDS = Path(__file__).parent / "seeds"
 SERVER = "http://localhost:8000"
@@ -40,7 +40,6 @@ class SeedExchange:
 
     def record(self, chunk_size: int = 7) -> Recording:
         """The recording the recorder makes of this exchange, fed in small cuts."""
-        store = MemoryStore()
         info = request_info(
             "POST",
             SERVER + self.endpoint,
@@ -49,18 +48,15 @@ class SeedExchange:
         )
         recorder = Recorder(
             request=info,
-            index=0,
             status=200,
             content_type="text/event-stream" if self.streaming else "application/json",
-            store=store,
             started=time.perf_counter(),
             server=SERVER,
         )
         wire = self.wire_body()
         for start in range(0, len(wire), chunk_size):
             recorder.feed(wire[start : start + chunk_size])
-        recorder.finish()
-        recording = store.get(info.key, 0, info.endpoint)
+        recording = recorder.finish()
         assert recording is not None
         return recording
 

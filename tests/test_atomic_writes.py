@@ -91,7 +91,7 @@ def test_a_writer_killed_mid_write_leaves_the_old_file_or_the_new(tmp_path: Path
     texts = (sources[0].read_bytes(), sources[1].read_bytes())
     assert texts[0] != texts[1] and min(map(len, texts)) > 1_000_000  # over a megabyte each
     store = DirectoryStore(tmp_path / "recordings")
-    target = store.path(first.key, 0, CHAT)
+    target = store.path(None, first.key, 0, CHAT)
     folder = target.parent
     env = {
         **os.environ,
@@ -125,7 +125,7 @@ def test_a_writer_killed_mid_write_leaves_the_old_file_or_the_new(tmp_path: Path
 
         if target.exists():
             assert_whole(target, texts)
-            assert store.get(first.key, 0, CHAT) is not None
+            assert store.get(None, first.key, 0, CHAT) is not None
         else:
             assert round_ == 0, f"round {round_}: no file after a whole write"
         # A kill between mkstemp and os.replace leaves a temporary file: never a "*.json".
@@ -135,13 +135,13 @@ def test_a_writer_killed_mid_write_leaves_the_old_file_or_the_new(tmp_path: Path
         assert len(left) <= round_ + 1
         if folder.exists():
             assert sorted(folder.glob("*.json")) == ([target] if target.exists() else [])
-            assert [r.key for r in store.neighbours(CHAT)] == [first.key] * target.exists()
+            assert [r.key for r in store.neighbours(None, CHAT)] == [first.key] * target.exists()
 
 
 def test_readers_racing_a_writer_always_read_a_whole_file(tmp_path: Path) -> None:
     first, second = big_recording("alpha", 300_000), big_recording("beta", 400_000)
     store = DirectoryStore(tmp_path)
-    target = Path(store.put(first, 0))
+    target = Path(store.put(first, 0).path)
     sources = (dumps(second), dumps(first))
     texts = (sources[1].encode(), sources[0].encode())
     start = threading.Barrier(2)
@@ -164,7 +164,7 @@ def test_readers_racing_a_writer_always_read_a_whole_file(tmp_path: Path) -> Non
                 assert data in texts, f"read {count}: {len(data)} bytes, neither text"
                 versions.add(texts.index(data))
                 loads(data, str(target))
-                recording = store.get(first.key, 0, CHAT)
+                recording = store.get(None, first.key, 0, CHAT)
                 assert recording is not None
                 assert recording.events in (first.events, second.events)
         except BaseException as error:
@@ -178,4 +178,4 @@ def test_readers_racing_a_writer_always_read_a_whole_file(tmp_path: Path) -> Non
     assert not any(thread.is_alive() for thread in threads)
     assert failures == []
     assert_whole(target, texts)
-    assert leftovers(tmp_path / "chat_completions", target) == []
+    assert leftovers(target.parent, target) == []

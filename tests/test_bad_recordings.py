@@ -185,12 +185,12 @@ CASES = [
     ),
     pytest.param(
         edited(lambda d: d.update(version=99)),
-        "format version 99; this pytest-llm-replay reads version 1",
+        "format version 99; this pytest-llm-replay reads versions 1 and 2",
         id="version-99",
     ),
     pytest.param(
         edited(lambda d: d.update(version="1")),
-        "format version '1'; this pytest-llm-replay reads version 1",
+        "format version '1'; this pytest-llm-replay reads versions 1 and 2",
         id="version-string-1",
     ),
     pytest.param(
@@ -391,7 +391,7 @@ def run_seed_test(pytester: pytest.Pytester) -> pytest.RunResult:
 
 
 def put_good_recording(pytester: pytest.Pytester) -> Path:
-    return Path(DirectoryStore(pytester.path / "recordings").put(_good_recording(), 0))
+    return Path(DirectoryStore(pytester.path / "recordings").put(_good_recording(), 0).path)
 
 
 @pytest.mark.parametrize(("mutate", "says"), CASES + NOT_YET_REPORTED)

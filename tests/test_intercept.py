@@ -136,7 +136,8 @@ def test_an_app_building_its_own_clients_records_and_replays(
     )
     recorded.assert_outcomes(passed=13)
     recorded.stdout.fnmatch_lines(["*0 replayed, 7 recorded, 0 missed*"])
-    assert len(recording_files(pytester.path / "recordings")) == 6  # the marker test repeats one
+    # 7 files: the marker test repeats a request of another test, and each test owns its own
+    assert len(recording_files(pytester.path / "recordings")) == 7
 
     # Replay: no server URL, so the app's OPENAI_BASE_URL is a host that does not exist, and
     # every socket connect fails (but for the tests that talk to a local "other host").

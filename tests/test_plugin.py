@@ -42,7 +42,7 @@ def test_a_miss_fails_the_test_with_what_to_do(pytester: pytest.Pytester) -> Non
         [
             "*ReplayMiss: pytest-llm-replay: no recording for POST /v1/chat/completions",
             "*request hash: *",
-            "*looked for:   *recordings/chat_completions/*.json",
+            "*looked for:   *recordings/test_a_miss_fails_*/test_chat/chat_completions-*.json*",
             "*pytest --record-mode=missing test_a_miss_fails_*.py::test_chat*",
         ]
     )
@@ -231,7 +231,7 @@ def test_a_miss_shows_the_nearest_recording_and_the_difference(pytester: pytest.
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
-            "*nearest recording: *recordings/chat_completions/*.json",
+            "*nearest recording: *recordings/_shared/chat_completions-*.json",
             "*(recorded -> this request):",
             "*~ body.messages?0?.content: 'tell me a joke' -> 'tell me a pun'",
             "*+ body.temperature: 0.5",

@@ -1,4 +1,4 @@
-"""The recording tap: what it keeps of each event and when it writes."""
+"""The recording tap: what it keeps of each event, and when it hands back a recording."""
 
 from __future__ import annotations
 
@@ -6,69 +6,67 @@ import time
 
 import pytest
 
-from replay.recorder import Recorder, request_info
-from replay.store import MemoryStore
+from replay.recorder import Recorder
+from replay.recording import Recording
+from replay.request import request_info
 
 
-def tap(content_type: str, store: MemoryStore, seen: list[tuple[str, list[str]]]) -> Recorder:
+def tap(content_type: str) -> Recorder:
     info = request_info("POST", "http://h/v1/chat/completions", [], b'{"model":"m"}')
     return Recorder(
         request=info,
-        index=0,
         status=200,
         content_type=content_type,
-        store=store,
         started=time.perf_counter(),
         server="http://h",
-        on_saved=lambda path, problems: seen.append((path, problems)),
     )
 
 
-def replayed(store: MemoryStore) -> bytes:
-    info = request_info("POST", "http://h/v1/chat/completions", [], b'{"model":"m"}')
-    recording = store.get(info.key, 0, info.endpoint)
+def replayed(recording: Recording | None) -> bytes:
     assert recording is not None
     return b"".join(recording.chunks())
 
 
 @pytest.mark.parametrize("data", ['"hi"', "5", "null", "true", "not json", "[DONE]"])
 def test_non_object_events_replay_exactly_as_sent(data: str) -> None:
-    store, seen = MemoryStore(), []
-    recorder = tap("text/event-stream", store, seen)
+    recorder = tap("text/event-stream")
     wire = f"data: {data}\n\ndata: [DONE]\n\n".encode()
     recorder.feed(wire)
-    recorder.finish()
-    assert replayed(store) == wire
+    assert replayed(recorder.finish()) == wire
 
 
 @pytest.mark.parametrize("body", [b"", b'"hi"', b"Internal Server Error", b'{"a": [1, 2]}'])
 def test_plain_bodies_replay_with_the_same_json_or_text(body: bytes) -> None:
-    store, seen = MemoryStore(), []
-    recorder = tap("application/json", store, seen)
+    recorder = tap("application/json")
     recorder.feed(body)
-    recorder.finish()
-    assert replayed(store).replace(b" ", b"") == body.replace(b" ", b"")
-    assert len(seen) == 1
+    recording = recorder.finish()
+    assert replayed(recording).replace(b" ", b"") == body.replace(b" ", b"")
+    assert recorder.close() is None  # handed back once
 
 
 def test_an_object_not_of_its_type_is_kept_plain_and_noted() -> None:
-    store, seen = MemoryStore(), []
-    recorder = tap("text/event-stream", store, seen)
+    recorder = tap("text/event-stream")
     bad = '{"object":"chat.completion.chunk","id":"x","created":1,"model":"m","choices":"oops"}'
     recorder.feed(f"data: {bad}\n\ndata: [DONE]\n\n".encode())
-    recorder.finish()
-    [(_, problems)] = seen
-    assert "ChatCompletionChunk" in problems[0] and "choices" in problems[0]
-    assert replayed(store).startswith(f"data: {bad}\n\n".encode())
+    recording = recorder.finish()
+    [problem] = recorder.problems
+    assert "ChatCompletionChunk" in problem and "choices" in problem
+    assert replayed(recording).startswith(f"data: {bad}\n\n".encode())
 
 
-def test_close_without_end_writes_nothing_and_close_after_done_writes() -> None:
-    store, seen = MemoryStore(), []
-    recorder = tap("text/event-stream", store, seen)
+def test_close_without_end_gives_nothing_and_close_after_done_gives_the_recording() -> None:
+    recorder = tap("text/event-stream")
     recorder.feed(b'data: {"a":1}\n\n')
-    recorder.close()
-    assert seen == []
-    recorder = tap("text/event-stream", store, seen)
+    assert recorder.close() is None
+    recorder = tap("text/event-stream")
     recorder.feed(b'data: {"a":1}\n\ndata: [DONE]\n\n')
-    recorder.close()  # the SDK closes the response once it read [DONE]
-    assert len(seen) == 1
+    recording = recorder.close()  # the SDK closes the response once it read [DONE]
+    assert recording is not None and recording.events == [{"a": 1}, "[DONE]"]
+
+
+def test_the_recording_carries_the_request_hash_computed_once() -> None:
+    recorder = tap("application/json")
+    recorder.feed(b'{"a": 1}')
+    recording = recorder.finish()
+    assert recording is not None
+    assert recording.hashed == recorder.request.key

@@ -93,7 +93,7 @@ def document(recording: Recording) -> dict[str, Any]:
 
 def test_dumps_is_indented_by_two() -> None:
     text = dumps(make_plain())
-    assert text.splitlines()[1] == '  "version": 1,'
+    assert text.splitlines()[1] == '  "version": 2,'
     assert text == json.dumps(json.loads(text), indent=2, ensure_ascii=False) + "\n"
 
 
@@ -135,7 +135,7 @@ def test_dumps_ends_with_one_newline() -> None:
 
 def test_dumps_key_order() -> None:
     doc = document(make_streaming())
-    assert list(doc) == ["version", "key", "request", "response", "recorded"]
+    assert list(doc) == ["version", "key", "test", "request", "response", "recorded"]
     assert doc["version"] == FORMAT_VERSION == 1
     assert list(doc["request"]) == ["method", "url", "headers", "body", "endpoint", "model"]
     assert list(doc["response"]) == ["status", "content_type", "is_streaming", "body", "event_ms"]

@@ -43,7 +43,7 @@ def test_miss_reaches_the_test_unwrapped_and_unretried_sync(tmp_path: Path) -> N
     assert "POST /v1/chat/completions" in message
     key = message.split("request hash: ")[1].split()[0]
     assert len(key) == 64
-    assert str(tmp_path / "chat_completions" / f"{key[:16]}.json") in message
+    assert str(tmp_path / "_shared" / f"chat_completions-{key[:16]}.json") in message
     assert "pytest --record-mode=missing x" in message
 
 
