@@ -349,24 +349,24 @@ def sources(arguments: Sequence[str]) -> list[Path]:
 
 
 def last_run(args: argparse.Namespace, folder: Path) -> Usage:
-    """The usage of the last test run over ``folder``, from pytest's cache; CommandError
-    saying how to make one when there is none."""
-    candidates = (
-        [Path(args.cache_dir)]
-        if args.cache_dir
-        else [Path(DEFAULT_CACHE), folder.resolve().parent / DEFAULT_CACHE]
-    )
-    for cache in candidates:
+    """The usage of the last test run over ``folder``, from pytest's cache (``--cache-dir``,
+    else the one beside the folder, else the one here); CommandError saying how to make one
+    when there is none."""
+    beside = folder.resolve().parent / DEFAULT_CACHE
+    candidates = [Path(args.cache_dir)] if args.cache_dir else [beside, Path(DEFAULT_CACHE)]
+    others = []
+    for cache in dict.fromkeys(candidates):  # each once, in order
         usage = Usage.read(cache)
         if usage is None:
             continue
-        if usage.recordings and Path(usage.recordings) != folder.resolve():
-            raise CommandError(
-                f"the last run in {cache} used the recordings in {usage.recordings}, not "
-                f"{folder}: pass --dir {usage.recordings}, or run pytest on {folder} first"
-            )
-        return usage
-    tried = " nor ".join(str(cache / CACHE_FILE) for cache in candidates)
+        if not usage.recordings or Path(usage.recordings) == folder.resolve():
+            return usage
+        others.append(f"the last run in {cache} used the recordings in {usage.recordings}")
+    if others:
+        raise CommandError(
+            f"{'; '.join(others)}, not {folder}: pass that --dir, or run pytest on {folder} first"
+        )
+    tried = " nor ".join(str(cache / CACHE_FILE) for cache in dict.fromkeys(candidates))
     raise CommandError(
         f"no usage of a test run in {tried}: run the suite first (pytest, from the rootdir "
         "whose .pytest_cache it writes), or pass --cache-dir"

@@ -361,41 +361,47 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if hasattr(config, "workeroutput"):
         return
     stats = config.stash.get(STATS, None)
-    if stats is None or not (stats.replayed or stats.recorded or stats.missed or stats.live):
+    if stats is None:
         return
-    terminalreporter.section("llm-replay")
-    live = f", {stats.live} live (not recorded)" if stats.live else ""
-    terminalreporter.write_line(
-        f"{stats.replayed} replayed, {stats.recorded} recorded, {stats.missed} missed{live}"
-    )
-    if stats.missed:
-        terminalreporter.write_line(
-            "Record the missing exchanges with: pytest --record-mode=missing"
+    lines = _report(config, stats)
+    if lines:
+        terminalreporter.section("llm-replay")
+        for line in lines:
+            terminalreporter.write_line(line)
+
+
+def _report(config: pytest.Config, stats: Stats) -> list[str]:
+    """The lines of the session report; none when there is nothing to say."""
+    lines = []
+    if stats.replayed or stats.recorded or stats.missed or stats.live:
+        live = f", {stats.live} live (not recorded)" if stats.live else ""
+        lines.append(
+            f"{stats.replayed} replayed, {stats.recorded} recorded, {stats.missed} missed{live}"
         )
+    if stats.missed:
+        lines.append("Record the missing exchanges with: pytest --record-mode=missing")
     if stats.unchanged:
-        terminalreporter.write_line(
+        lines.append(
             f"{stats.unchanged} re-recorded with the same answer: their files were kept as "
             "they were"
         )
-    for note in stats.untyped:
-        terminalreporter.write_line(f"not of its openai type: {note}")
+    lines += [f"not of its openai type: {note}" for note in stats.untyped]
     usage, not_kept = config.stash.get(LAST_RUN, (None, None))
     if not_kept is not None:
-        terminalreporter.write_line(
+        lines.append(
             f"the usage of this run was not kept in pytest's cache: {not_kept}; "
             "llm-replay prune and migrate need it"
         )
     if usage is None:
-        return
+        return lines
     from replay.usage import all_recordings
 
     folder = config.stash[SETTINGS].recordings_dir
     unused = usage.unused([p.relative_to(folder).as_posix() for p in all_recordings(folder)])
-    if not unused:
-        return
-    terminalreporter.write_line(f"{len(unused)} recordings no test used:")
-    for name in unused[:UNUSED_SHOWN]:
-        terminalreporter.write_line(f"  {name}")
-    if len(unused) > UNUSED_SHOWN:
-        terminalreporter.write_line(f"  ... and {len(unused) - UNUSED_SHOWN} more")
-    terminalreporter.write_line(f"Delete them with: llm-replay --dir {folder} prune --yes")
+    if unused:
+        lines.append(f"{len(unused)} recordings no test used:")
+        lines += [f"  {name}" for name in unused[:UNUSED_SHOWN]]
+        if len(unused) > UNUSED_SHOWN:
+            lines.append(f"  ... and {len(unused) - UNUSED_SHOWN} more")
+        lines.append(f"Delete them with: llm-replay --dir {folder} prune --yes")
+    return lines

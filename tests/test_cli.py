@@ -22,7 +22,7 @@ from replay.player import Player
 from replay.recording import loads
 from replay.store import DirectoryStore
 from replay.transport import default_flavour, flavour_module, replay_transport
-from replay.usage import USAGE_FILE, Usage
+from replay.usage import CACHE_FILE, Usage
 from tests.seedfiles import SEEDS, llama_stack_text
 
 REAL = Path(__file__).resolve().parents[1] / "recordings"
@@ -37,6 +37,19 @@ def folder(tmp_path: Path) -> Path:
     target = tmp_path / "recordings"
     shutil.copytree(REAL, target, ignore=shutil.ignore_patterns(".*"))
     return target
+
+
+def endpoint_of(name: str) -> str:
+    """The endpoint part of a recording's path: ``<scope>/<endpoint>-<hash>.json``."""
+    return name.rsplit("/", 1)[-1].split("-")[0]
+
+
+def keep_usage(folder: Path, usage: Usage) -> None:
+    """The usage as the plugin keeps it, in the pytest cache beside the recordings folder."""
+    path = folder.parent / ".pytest_cache" / CACHE_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document = usage.to_json() | {"recordings": str(folder.resolve())}
+    path.write_text(json.dumps(document), encoding="utf-8")
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> tuple[int, str, str]:
@@ -96,7 +109,7 @@ def no_traceback(err: str) -> None:
 def test_help_of_the_program_and_of_every_command(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "--help")
     assert code == 0
-    commands = ["ls", "show", "verify", "import-llama-stack", "prune"]
+    commands = ["ls", "show", "verify", "import-llama-stack", "prune", "migrate"]
     for command in commands:
         assert command in out
     for command in commands:
@@ -142,7 +155,7 @@ def test_ls_lists_every_recording_in_columns(
     assert code == 0 and err == ""
     lines = out.splitlines()
     assert lines[0].split() == [
-        "FILE", "ENDPOINT", "MODEL", "STREAM", "EVENTS", "SIZE", "RECORDED"
+        "FILE", "TEST", "ENDPOINT", "MODEL", "STREAM", "EVENTS", "SIZE", "RECORDED"
     ]  # fmt: skip
     rows = {re.split(r"\s{2,}", line)[0]: re.split(r"\s{2,}", line) for line in lines[1:-1]}
     assert sorted(rows) == files(folder)
@@ -150,11 +163,12 @@ def test_ls_lists_every_recording_in_columns(
         doc = document(folder / name)
         request, response = doc["request"], doc["response"]
         streamed = response["is_streaming"]
-        assert row[1] == f"{request['method']} {request['endpoint']}"
-        assert row[2] == (request["model"] or "-")
-        assert row[3] == ("yes" if streamed else "no")
-        assert row[4] == str(len(response["body"]) if streamed else 1)
-        assert row[6] == doc["recorded"]["at"]
+        assert row[1] == doc["test"] and name.startswith(row[1].split(".py::")[0] + "/")
+        assert row[2] == f"{request['method']} {request['endpoint']}"
+        assert row[3] == (request["model"] or "-")
+        assert row[4] == ("yes" if streamed else "no")
+        assert row[5] == str(len(response["body"]) if streamed else 1)
+        assert row[7] == doc["recorded"]["at"]
     starts = [match.start() for match in re.finditer(r"\S+", lines[0])]
     for line in lines[1:-1]:  # every cell starts under its heading
         assert all(line[at - 1] == " " and line[at] != " " for at in starts[1:]), line
@@ -164,7 +178,8 @@ def test_ls_lists_every_recording_in_columns(
 def test_ls_lists_an_unreadable_file_with_its_problem(
     capsys: pytest.CaptureFixture[str], folder: Path
 ) -> None:
-    (folder / "chat_completions" / "0123456789abcdef.json").write_text('{"version": 1', "utf-8")
+    (folder / "_shared").mkdir()
+    (folder / "_shared" / "chat_completions-0123456789abcdef.json").write_text("{", "utf-8")
     code, out, _ = run(capsys, "--dir", folder, "ls")
     assert code == 1
     row = next(line for line in out.splitlines() if "0123456789abcdef" in line)
@@ -234,20 +249,20 @@ def test_show_embeddings_and_models(capsys: pytest.CaptureFixture[str], folder: 
         doc = document(folder / name)
         data = objects(doc)[0].get("data")
         _, out, _ = run(capsys, "--dir", folder, "show", name)
-        if name.startswith("embeddings/") and doc["response"]["status"] == 200:
+        if endpoint_of(name) == "embeddings" and doc["response"]["status"] == 200:
             vector = data[0]["embedding"]
             assert f"embeddings: {len(data)} vector" in out
             if isinstance(vector[0], list):  # llama.cpp without pooling: one per token
                 assert f"{len(vector)} x {len(vector[0])} numbers (one vector per token)" in out
             elif isinstance(vector, list):
                 assert f"{len(vector)} numbers" in out
-        if name.startswith("models/") and doc["response"]["status"] == 200:
+        if endpoint_of(name) == "models" and doc["response"]["status"] == 200:
             ids = [model["id"] for model in data]
             assert f"models:   {len(ids)}: {', '.join(ids)}" in out
 
 
 def test_show_an_http_error(capsys: pytest.CaptureFixture[str], folder: Path) -> None:
-    name = next(n for n in files(folder) if n.startswith("chat_completions/"))
+    name = next(n for n in files(folder) if endpoint_of(n) == "chat_completions")
     doc = document(folder / name)
     doc["response"] |= {
         "status": 404,
@@ -280,7 +295,7 @@ def test_show_an_unknown_or_ambiguous_hash_fails(
     name = files(folder)[0]
     repeat = name.replace(".json", "-2.json")
     shutil.copy(folder / name, folder / repeat)
-    code, _, err = run(capsys, "--dir", folder, "show", name.split("/")[1][:8])
+    code, _, err = run(capsys, "--dir", folder, "show", document(folder / name)["key"][:8])
     assert code == 1
     assert "ambiguous" in err and name in err and repeat in err
     no_traceback(err)
@@ -304,7 +319,8 @@ def test_verify_is_clean_on_the_real_recordings(
 
 
 def test_verify_reports_a_broken_file(capsys: pytest.CaptureFixture[str], folder: Path) -> None:
-    broken = folder / "chat_completions" / "0123456789abcdef.json"
+    broken = folder / "_shared" / "chat_completions-0123456789abcdef.json"
+    broken.parent.mkdir()
     broken.write_text("{", "utf-8")
     code, out, _ = run(capsys, "--dir", folder, "verify")
     assert code == 1
@@ -315,7 +331,7 @@ def test_verify_reports_a_broken_file(capsys: pytest.CaptureFixture[str], folder
 def test_verify_reports_an_object_that_does_not_validate(
     capsys: pytest.CaptureFixture[str], folder: Path
 ) -> None:
-    name = next(n for n in text_recordings(folder) if n.startswith("chat_completions/"))
+    name = next(n for n in text_recordings(folder) if endpoint_of(n) == "chat_completions")
     doc = document(folder / name)
     body = doc["response"]["body"]
     element = body[1] if doc["response"]["is_streaming"] else body
@@ -333,8 +349,8 @@ def test_verify_reports_an_object_that_does_not_validate(
 def test_verify_reports_a_file_replay_would_never_find(
     capsys: pytest.CaptureFixture[str], folder: Path
 ) -> None:
-    name = next(n for n in files(folder) if n.startswith("completions/"))
-    (folder / name).rename(folder / "completions" / "0000000000000000.json")
+    name = next(n for n in files(folder) if endpoint_of(n) == "completions")
+    (folder / name).rename(folder / name.rsplit("/", 1)[0] / "completions-0000000000000000.json")
     code, out, _ = run(capsys, "--dir", folder, "verify")
     assert code == 1
     assert f"replay looks for this request at {name}" in out
@@ -381,11 +397,11 @@ def test_import_of_the_llama_stack_seeds(
         assert source == str(seed)
         path = Path(destination)
         recording = loads(path.read_bytes(), destination)
-        assert document(path)["version"] == 1
+        assert document(path)["version"] == 2 and document(path)["test"] is None
         assert recording.endpoint == CHAT
         request = seed_json(seed)["request"]
         assert recording.key == request_key("POST", CHAT, "", request["body"])
-        assert path == to / "chat_completions" / f"{recording.key[:16]}.json"
+        assert path == to / "_shared" / f"chat_completions-{recording.key[:16]}.json"
         assert recording.events == seed_json(seed)["response"]["body"]
         written.append(path)
     assert run(capsys, "--dir", to, "verify")[0] == 0
@@ -439,7 +455,10 @@ def test_import_counts_identical_requests_and_takes_folders(
     code, out, _ = run(capsys, "import-llama-stack", sources, sources / "a.json", "--to", to)
     assert code == 0
     key = loads(SEED_002.read_bytes()).key
-    assert files(to) == [f"chat_completions/{key[:16]}-2.json", f"chat_completions/{key[:16]}.json"]
+    assert files(to) == [
+        f"_shared/chat_completions-{key[:16]}-2.json",
+        f"_shared/chat_completions-{key[:16]}.json",
+    ]
     assert out.splitlines()[1].endswith(f"{key[:16]}-2.json")
 
 
@@ -486,8 +505,8 @@ def test_import_makes_model_lists_and_embeddings_what_the_sdk_asks_for(
     assert code == 0
     sent = {"model": "all-minilm", "input": "hi", "encoding_format": "base64"}
     assert files(to) == [
-        f"embeddings/{request_key('POST', '/v1/embeddings', '', sent)[:16]}.json",
-        f"models/{request_key('GET', '/v1/models', '', None)[:16]}.json",
+        f"_shared/embeddings-{request_key('POST', '/v1/embeddings', '', sent)[:16]}.json",
+        f"_shared/models-{request_key('GET', '/v1/models', '', None)[:16]}.json",
     ]
     assert run(capsys, "--dir", to, "verify")[0] == 0
     with sdk(to) as client:
@@ -546,16 +565,19 @@ def test_import_of_a_missing_source_fails(
 # --- prune ----------------------------------------------------------------------------------
 
 
-def test_prune_refuses_without_a_complete_run(
-    capsys: pytest.CaptureFixture[str], folder: Path
-) -> None:
-    code, _, err = run(capsys, "--dir", folder, "prune", "--yes")
+def recordings_by_test(folder: Path) -> dict[str, list[str]]:
+    """The recordings of each test, by the test id each file holds."""
+    owned: dict[str, list[str]] = {}
+    for name in files(folder):
+        owned.setdefault(document(folder / name)["test"], []).append(name)
+    return owned
+
+
+def test_prune_refuses_without_a_run(capsys: pytest.CaptureFixture[str], folder: Path) -> None:
+    code, _, err = run(capsys, "--dir", folder, "prune", "--yes", "--cache-dir", folder / "none")
     assert code == 1
-    assert "Run the whole suite first (pytest with no" in err
+    assert "run the suite first" in err
     no_traceback(err)
-    Usage(False, frozenset()).write(folder)
-    code, _, err = run(capsys, "--dir", folder, "prune", "--yes")
-    assert code == 1 and "ran a selection of tests" in err
     assert len(files(folder)) == len(files(REAL))
 
 
@@ -563,10 +585,14 @@ def test_prune_lists_then_deletes_only_unused_recordings(
     capsys: pytest.CaptureFixture[str], folder: Path
 ) -> None:
     everything = files(folder)
-    used = frozenset(name for name in everything if name.startswith("chat_completions/"))
-    unused = [name for name in everything if name not in used]
-    assert used and unused
-    Usage(True, used).write(folder)
+    owned = recordings_by_test(folder)
+    tests = sorted(owned)
+    asked, passed_unasked, failed, gone = tests[0], tests[1], tests[2], tests[3]
+    outcomes = {test: "passed" for test in tests if test != gone} | {failed: "failed"}
+    used_by = {test: owned[test] for test in tests if test not in (passed_unasked, failed, gone)}
+    keep_usage(folder, Usage(True, outcomes, used_by))
+    unused = sorted(owned[passed_unasked] + owned[gone])
+    assert asked in used_by
 
     code, out, _ = run(capsys, "--dir", folder, "prune")
     assert code == 0
@@ -576,11 +602,22 @@ def test_prune_lists_then_deletes_only_unused_recordings(
 
     code, out, _ = run(capsys, "--dir", folder, "prune", "--yes")
     assert code == 0
-    assert files(folder) == sorted(used)
+    assert files(folder) == sorted(set(everything) - set(unused))
     assert [f"deleted {name}" for name in unused] == out.splitlines()[: len(unused)]
-    assert sorted(p.name for p in folder.iterdir() if p.is_dir()) == ["chat_completions"]
-    assert (folder / USAGE_FILE).is_file()
+    assert all(owned[failed][0] in files(folder) for _ in owned[failed])  # a failed test keeps
     assert run(capsys, "--dir", folder, "prune")[1].startswith("nothing to prune")
+
+
+def test_prune_after_a_partial_run_judges_only_the_tests_it_ran(
+    capsys: pytest.CaptureFixture[str], folder: Path
+) -> None:
+    owned = recordings_by_test(folder)
+    ran = sorted(owned)[0]
+    keep_usage(folder, Usage(False, {ran: "passed"}, {}))
+    code, out, _ = run(capsys, "--dir", folder, "prune")
+    assert code == 0
+    assert [line.strip() for line in out.splitlines()[1:-1]] == owned[ran]
+    assert "partial" in out
 
 
 def test_prune_keeps_recordings_written_after_the_run(
@@ -588,10 +625,20 @@ def test_prune_keeps_recordings_written_after_the_run(
 ) -> None:
     for name in files(folder):
         os.utime(folder / name, (946684800, 946684800))  # 2000-01-01
-    Usage(True, frozenset(), finished_at="2010-01-01T00:00:00+00:00").write(folder)
+    keep_usage(folder, Usage(True, finished_at="2010-01-01T00:00:00+00:00"))
     newest = folder / files(folder)[0]
     newest.touch()
     code, out, _ = run(capsys, "--dir", folder, "prune", "--yes")
     assert code == 0
-    assert "keeping 1 recording written after the last complete run" in out
+    assert "keeping 1 recording written after the last run" in out
     assert files(folder) == [newest.relative_to(folder).as_posix()]
+
+
+def test_prune_refuses_the_usage_of_another_folder(
+    capsys: pytest.CaptureFixture[str], folder: Path, tmp_path: Path
+) -> None:
+    keep_usage(folder, Usage(True))
+    moved = tmp_path / "other"
+    folder.rename(moved)
+    code, _, err = run(capsys, "--dir", moved, "prune", "--cache-dir", tmp_path / ".pytest_cache")
+    assert code == 1 and f"used the recordings in {folder.resolve()}" in err

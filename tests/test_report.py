@@ -1,14 +1,16 @@
-"""The session report: counts, unused recordings after a whole run (also under xdist), and
+"""The session report: counts, unused recordings per test after a whole run (also under
+xdist), the usage kept in pytest's cache (and a run that cannot keep it still passes), and
 request fields left out of the hash."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
 
 from replay.store import DirectoryStore
-from replay.usage import USAGE_FILE, Usage
+from replay.usage import CACHE_FILE, Usage
 from tests.conftest import SEED_TEST
 from tests.seedfiles import curl_seed
 
@@ -41,14 +43,19 @@ def test_a_whole_run_lists_the_unused_recordings(
         [
             "*1 replayed, 0 recorded, 0 missed*",
             "1 recordings no test used:",
-            "  completions/*.json",
+            "  _shared/completions-*.json",
             "Delete them with: llm-replay --dir * prune --yes",
         ]
     )
-    usage = Usage.read(recordings.root)
+    usage = Usage.read(pytester.path / ".pytest_cache")
     assert usage is not None and usage.complete
     [used] = usage.used
-    assert used.startswith("chat_completions/")
+    assert used.startswith("_shared/chat_completions-")
+    assert usage.outcomes == {
+        "test_chat.py::test_chat": "passed",
+        "test_chat.py::test_other": "passed",
+    }
+    assert not list(recordings.root.rglob(".*"))  # nothing of the run in the recordings folder
 
 
 @pytest.mark.parametrize(
@@ -60,7 +67,7 @@ def test_a_partial_run_lists_nothing_unused(
     result = pytester.runpytest_subprocess(*args)
     result.stdout.fnmatch_lines(["*1 replayed, 0 recorded, 0 missed*"])
     assert "no test used" not in result.stdout.str()
-    usage = Usage.read(recordings.root)
+    usage = Usage.read(pytester.path / ".pytest_cache")
     assert usage is not None and not usage.complete
 
 
@@ -80,8 +87,54 @@ def test_the_report_adds_up_xdist_workers(
     result.stdout.fnmatch_lines(
         ["*5 replayed, 0 recorded, 0 missed*", "1 recordings no test used:"]
     )
-    usage = json.loads((recordings.root / USAGE_FILE).read_text(encoding="utf-8"))
-    assert usage["complete"] is True and len(usage["used"]) == 1
+    text = (pytester.path / ".pytest_cache" / CACHE_FILE).read_text(encoding="utf-8")
+    usage = Usage.from_json(json.loads(text))
+    assert usage is not None and usage.complete and len(usage.used) == 1
+    assert len(usage.used_by) == 5 and len(usage.outcomes) == 10
+
+
+OWNED_TEST = """
+def test_passes_without_asking(llm_replay):
+    pass
+
+def test_fails_before_asking(llm_replay):
+    assert False, "broken before its request"
+
+def test_skipped(llm_replay):
+    import pytest
+    pytest.skip("not today")
+"""
+
+
+def test_a_failed_or_skipped_tests_recordings_are_never_unused(
+    pytester: pytest.Pytester, recordings: DirectoryStore
+) -> None:
+    """Each test owns a recording it did not ask for this run: only the one that passed has
+    left its recording unused."""
+    seed = curl_seed("001_1cfb8fc5d5cf4d6d.txt").record()
+    for name in ("test_passes_without_asking", "test_fails_before_asking", "test_skipped"):
+        recordings.put(dataclasses.replace(seed, test=f"test_owned.py::{name}"), 0)
+    pytester.makepyfile(test_owned=OWNED_TEST)
+    result = pytester.runpytest_subprocess("test_owned.py")
+    result.assert_outcomes(passed=1, failed=1, skipped=1)
+    result.stdout.fnmatch_lines(
+        ["1 recordings no test used:", "  test_owned/test_passes_without_asking/chat_*.json"]
+    )
+    assert "test_fails_before_asking/" not in result.stdout.str().split("no test used")[1]
+    assert "test_skipped/" not in result.stdout.str().split("no test used")[1]
+
+
+def test_a_run_that_cannot_keep_its_usage_still_passes(
+    pytester: pytest.Pytester, recordings: DirectoryStore
+) -> None:
+    """A read-only checkout: pytest's cache cannot be written (here a file stands where its
+    folder would be). The run passes and the report says the usage was not kept."""
+    pytester.makeini("[pytest]\ncache_dir = blocked/cache\n")
+    (pytester.path / "blocked").write_text("a file, not a folder", encoding="utf-8")
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(passed=2)
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["*the usage of this run was not kept in pytest's cache*"])
 
 
 def test_nothing_to_say_prints_no_section(pytester: pytest.Pytester) -> None:
@@ -113,8 +166,7 @@ def test_ignored_fields_leave_the_hash(pytester: pytest.Pytester) -> None:
     """A recording made with ``user`` ignored replays for any ``user``, by marker or ini."""
     seed = curl_seed("001_1cfb8fc5d5cf4d6d.txt")
     seed.body["user"] = "recorded-user"
-    recording = seed.record()
-    recording.ignored = ("user",)
+    recording = dataclasses.replace(seed.record(), ignored=("user",), hashed=None)
     store = DirectoryStore(pytester.path / "recordings")
     store.put(recording, 0)
     store.put(recording, 1)

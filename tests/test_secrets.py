@@ -89,7 +89,9 @@ def test_a_key_in_the_body_stops_the_write_and_names_where(
             headers={"Authorization": f"Bearer {KEYS['OpenAI API key']}"},
         )
     message = str(caught.value)
-    assert str(tmp_path / "_shared" / "chat_completions-") in message and "OpenAI API key" in message
+    assert (
+        str(tmp_path / "_shared" / "chat_completions-") in message and "OpenAI API key" in message
+    )
     assert KEYS["OpenAI API key"] not in message
     assert list(tmp_path.rglob("*")) == []
 

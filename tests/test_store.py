@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from replay.errors import RecordingFileError
-from replay.recording import Recording, dumps, loads
 from replay.layout import endpoint_folder
+from replay.recording import Recording, dumps, loads
 from replay.store import DirectoryStore, MemoryStore, write_atomic
 
 CHAT = "/v1/chat/completions"
@@ -172,7 +172,9 @@ def test_a_test_finds_its_own_recording_by_its_place(tmp_path: Path) -> None:
     store = DirectoryStore(tmp_path)
     recording = make("A's answer", test=TEST_A)
     where = store.put(recording, 0).path
-    assert where == str(tmp_path / "tests/test_app/test_a" / f"chat_completions-{recording.key[:16]}.json")
+    assert where == str(
+        tmp_path / "tests/test_app/test_a" / f"chat_completions-{recording.key[:16]}.json"
+    )
     got = store.get(TEST_A, recording.key, 0, CHAT)
     assert got is not None and got.test == TEST_A and got.events == recording.events
 
