@@ -22,11 +22,14 @@ def sdk_client(openai: Any, flavour: Flavour, base_url: str, transport: Any = No
     return openai.OpenAI(base_url=base_url, api_key=API_KEY, http_client=http_client, max_retries=0)
 
 
-def replay_client(store: Store, flavour: Flavour, base_url: str, mode: str = "replay") -> Any:
-    """The SDK on our transport, with a fresh ``Player`` (as the plugin makes per test)."""
+def replay_client(
+    store: Store, flavour: Flavour, base_url: str, mode: str = "replay", test: str | None = None
+) -> Any:
+    """The SDK on our transport, with a fresh ``Player`` (as the plugin makes per test) of
+    ``test``'s recordings (default: the shared ones)."""
     import openai
 
-    player = Player(store, mode)  # type: ignore[arg-type]
+    player = Player(store, mode, test=test)  # type: ignore[arg-type]
     return sdk_client(openai, flavour, base_url, replay_transport(player, flavour))
 
 

@@ -127,14 +127,18 @@ def small_stream(number: int) -> Exchange:
     return Exchange(body, (answer, chunk(number, {}, "stop"), "[DONE]"))
 
 
-def write_recordings(folder: Path, exchanges: list[Exchange]) -> DirectoryStore:
-    """A ``DirectoryStore`` at ``folder`` holding the recordings of ``exchanges``. The files
-    are ``dumps`` of the recorder's recordings, written without the per-file fsync of
-    ``DirectoryStore.put`` (5,000 fsyncs would only make the set-up slow)."""
+def write_recordings(
+    folder: Path, exchanges: list[Exchange], tests: list[str | None] | None = None
+) -> DirectoryStore:
+    """A ``DirectoryStore`` at ``folder`` holding the recordings of ``exchanges``, each in the
+    scope of its test in ``tests`` (default: shared). The files are ``dumps`` of the
+    recorder's recordings, written without the per-file fsync of ``DirectoryStore.put``
+    (5,000 fsyncs would only make the set-up slow)."""
     store = DirectoryStore(folder)
-    for exchange in exchanges:
+    for number, exchange in enumerate(exchanges):
         recording = exchange.recording()
-        path = store.path(None, recording.key, 0, recording.endpoint)
+        recording.test = tests[number] if tests is not None else None
+        path = store.path(recording.test, recording.key, 0, recording.endpoint)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(dumps(recording), encoding="utf-8")
     return store

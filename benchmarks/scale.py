@@ -1,7 +1,8 @@
-"""Section 3: scale. The time to replay an exchange with 10 and with 5,000 recordings in the
-folder (a lookup opens one file by name, so it should not grow), what a miss costs in each
-(the miss explains itself by reading the endpoint's recordings: the one path that does grow),
-and the pytest start-up cost of having the plugin installed."""
+"""Section 3: scale. The time to replay an exchange of one test with 10 recordings in the
+folder and with 5,000 spread over 500 tests (a lookup opens one file by name in the test's
+folder, so it should not grow), what a miss costs in each (the miss explains itself by reading
+the endpoint's recordings of the test and the shared ones), and the pytest start-up cost of
+having the plugin installed."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from replay.transport import Flavour
 
 SECTION = "3 scale"
 SMALL, LARGE = 10, 5000
+TESTS = LARGE // SMALL  # the large folder: 500 tests of 10 recordings each
 PASSES = 5  # each sample replays the 10 shared exchanges this many times, a fresh test each
 GROWTH_LIMIT = 1.10
 STARTUP_LIMIT_MS = 50.0
@@ -41,10 +43,14 @@ def test_arithmetic(number):
 
 def run(flavour: Flavour, workdir: Path, repeats: int) -> list[Row]:
     """Build the two folders, then time replay, misses and pytest start-up."""
-    shared = [small_stream(number) for number in range(0, LARGE, LARGE // SMALL)]
-    small = write_recordings(workdir / "small", shared)
+    shared = [small_stream(number) for number in range(0, LARGE, TESTS)]  # all of test 0
+    small = write_recordings(workdir / "small", shared, [_test(0)] * SMALL)
     started = time.perf_counter()
-    large = write_recordings(workdir / "large", [small_stream(n) for n in range(LARGE)])
+    large = write_recordings(
+        workdir / "large",
+        [small_stream(n) for n in range(LARGE)],
+        [_test(n % TESTS) for n in range(LARGE)],
+    )
     generated = time.perf_counter() - started
     assert _count(small) == SMALL and _count(large) == LARGE, "the folders are not as planned"
 
@@ -55,7 +61,7 @@ def run(flavour: Flavour, workdir: Path, repeats: int) -> list[Row]:
     figures = interleaved(replays, repeats)
     per_exchange = {name: scaled(figures[name], 1 / (PASSES * SMALL)) for name in figures}
     growth = ratio_row(
-        Where(SECTION, flavour, f"per exchange, {LARGE:,} recordings in the folder"),
+        Where(SECTION, flavour, f"per exchange, {LARGE:,} recordings of {TESTS} tests"),
         per_exchange["large"],
         f"{SMALL} recordings",
         per_exchange["small"],
@@ -84,12 +90,16 @@ def run(flavour: Flavour, workdir: Path, repeats: int) -> list[Row]:
     return rows + _startup(flavour, workdir / "suite", repeats)
 
 
+def _test(number: int) -> str:
+    return f"tests/test_scale.py::test_{number}"
+
+
 def _count(store: DirectoryStore) -> int:
     return sum(1 for _ in store.root.rglob("*.json"))
 
 
 def _replaying(store: DirectoryStore, flavour: Flavour, exchanges: list[Exchange]) -> Timed:
-    clients = [replay_client(store, flavour, BASE_URL) for _ in range(PASSES)]
+    clients = [replay_client(store, flavour, BASE_URL, test=_test(0)) for _ in range(PASSES)]
 
     def timed() -> None:
         for client in clients:
@@ -101,7 +111,7 @@ def _replaying(store: DirectoryStore, flavour: Flavour, exchanges: list[Exchange
 
 
 def _missing(store: DirectoryStore, flavour: Flavour, exchange: Exchange) -> Timed:
-    client: Any = replay_client(store, flavour, BASE_URL)
+    client: Any = replay_client(store, flavour, BASE_URL, test=_test(0))
 
     def timed() -> None:
         try:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from replay.layout import scope_folder
 from replay.server import LlamaServer
 from tests.conftest import BLOCK_NETWORK, recording_files
 
@@ -144,19 +145,21 @@ def test_record_then_replay_without_server_or_network(
     recorded.assert_outcomes(passed=9)
     recorded.stdout.fnmatch_lines(["*0 replayed, 14 recorded, 0 missed*"])
     files = recording_files(recordings)
-    assert {path.parent.name for path in files} == {
+    assert {path.name.split("-")[0] for path in files} == {
         "chat_completions",
         "completions",
         "embeddings",
         "models",
     }
-    # 14 exchanges; the sync and async tests list the models with the same request
-    assert len(files) == 13, [str(path) for path in files]
+    # 14 exchanges, each in the folder of its test (the sync and async tests list the models
+    # with the same request, and each keeps its own)
+    assert len(files) == 14, [str(path) for path in files]
 
     for path in files:
         text = path.read_text(encoding="utf-8")
         document = json.loads(text)
-        assert text.endswith("\n") and document["version"] == 1
+        assert text.endswith("\n") and document["version"] == 2
+        assert path.parent == recordings / scope_folder(document["test"])
         assert document["recorded"]["server_model"] in ("smollm2", None)
         streamed = document["response"]["is_streaming"]
         if streamed:
