@@ -158,38 +158,21 @@ def llm_replay(
     """
     from replay.fixture import REPLAY_API_KEY, LLMReplay
     from replay.intercept import Interception
-    from replay.player import Player
-    from replay.server import DEFAULT_MODEL_ALIAS, model_alias
-    from replay.store import DirectoryStore
 
     config = request.config
     settings = config.stash[SETTINGS]
     server = _llm_replay_server
-    if server is not None and (why := server.died()) is not None:
-        pytest.fail(f"pytest-llm-replay: {why}", pytrace=False)
-    if server is not None and settings.mode != "missing":
-        try:
-            server.ensure()
-        except LLMReplayError as error:
-            pytest.fail(str(error), pytrace=False)
-    if server is not None:
-        base_url, model = server.base_url, server.model
-    else:
-        base_url = settings.server_url or REPLAY_BASE_URL
-        model = model_alias(settings.model_path) if settings.model_path else DEFAULT_MODEL_ALIAS
+    base_url, model = _server_for(settings, server)
     options = _marker_options(request)
-    stats = config.stash[STATS]
-    player = Player(
-        DirectoryStore(settings.recordings_dir),
-        settings.mode,
+    player = _player(
+        config,
+        server,
+        test=request.node.nodeid,
         allow_repeats=bool(options.get("allow_repeats", False)),
         record_hint=_record_hint(request),
-        stats=stats,
-        redaction=settings.redaction,
-        ignore_fields=settings.ignore_fields + tuple(options.get("ignore_fields", ())),
-        before_forward=server.ensure if server is not None else lambda: None,
-        test=request.node.nodeid,
+        ignore_fields=tuple(options.get("ignore_fields", ())),
     )
+    stats = config.stash[STATS]
     monkeypatch.setenv("OPENAI_BASE_URL", base_url)
     if settings.mode == "replay" or not os.environ.get("OPENAI_API_KEY"):
         monkeypatch.setenv("OPENAI_API_KEY", REPLAY_API_KEY)
@@ -207,6 +190,69 @@ def llm_replay(
         stats.tests[player.test or ""] = player.used
     if server is not None and (why := server.died()) is not None:
         pytest.fail(f"pytest-llm-replay: {why}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def llm_replay_shared(
+    pytestconfig: pytest.Config, _llm_replay_server: LazyServer | None
+) -> Iterator[LLMReplay]:
+    """Record or replay exchanges made outside any one test, by session- or module-scoped
+    fixtures: they go to the shared scope (``recordings/_shared/``), which every test may
+    replay. Clients come from the handle (``openai()``, ``http_client()``, ...); nothing is
+    intercepted."""
+    from replay.fixture import LLMReplay
+
+    base_url, model = _server_for(pytestconfig.stash[SETTINGS], _llm_replay_server)
+    player = _player(pytestconfig, _llm_replay_server, test=None)
+    handle = LLMReplay(player, base_url, model)
+    try:
+        yield handle
+    finally:
+        handle.close()
+        pytestconfig.stash[STATS].tests[""] = player.used
+
+
+def _server_for(settings: Settings, server: LazyServer | None) -> tuple[str, str]:
+    """The base URL and model name requests go to; the server started when it is needed."""
+    from replay.server import DEFAULT_MODEL_ALIAS, model_alias
+
+    if server is not None and (why := server.died()) is not None:
+        pytest.fail(f"pytest-llm-replay: {why}", pytrace=False)
+    if server is not None and settings.mode != "missing":
+        try:
+            server.ensure()
+        except LLMReplayError as error:
+            pytest.fail(str(error), pytrace=False)
+    if server is not None:
+        return server.base_url, server.model
+    model = model_alias(settings.model_path) if settings.model_path else DEFAULT_MODEL_ALIAS
+    return settings.server_url or REPLAY_BASE_URL, model
+
+
+def _player(
+    config: pytest.Config,
+    server: LazyServer | None,
+    test: str | None,
+    allow_repeats: bool = False,
+    record_hint: str = "pytest --record-mode=missing",
+    ignore_fields: tuple[str, ...] = (),
+) -> Player:
+    """The player of one test's recordings (``test`` None: the shared ones)."""
+    from replay.player import Player
+    from replay.store import DirectoryStore
+
+    settings = config.stash[SETTINGS]
+    return Player(
+        DirectoryStore(settings.recordings_dir),
+        settings.mode,
+        allow_repeats=allow_repeats,
+        record_hint=record_hint,
+        stats=config.stash[STATS],
+        redaction=settings.redaction,
+        ignore_fields=settings.ignore_fields + ignore_fields,
+        before_forward=server.ensure if server is not None else lambda: None,
+        test=test,
+    )
 
 
 @pytest.fixture(autouse=True)

@@ -175,6 +175,37 @@ def test_ls_lists_every_recording_in_columns(
     assert lines[-1] == f"{len(rows)} recordings in {folder}"
 
 
+def test_ls_k_lists_the_recordings_of_matching_tests(
+    capsys: pytest.CaptureFixture[str], folder: Path
+) -> None:
+    owned = recordings_by_test(folder)
+    test = next(test for test in owned if test.endswith("::test_joke"))
+    code, out, _ = run(capsys, "--dir", folder, "ls", "-k", "JOKE")
+    assert code == 0
+    rows = [re.split(r"\s{2,}", line) for line in out.splitlines()[1:-1]]
+    assert [row[0] for row in rows] == owned[test]
+    assert all(row[1] == test for row in rows)
+    code, out, _ = run(capsys, "--dir", folder, "ls", "-k", "no-such-test")
+    assert code == 0 and "no recording in" in out and "no-such-test" in out
+
+
+def test_ls_and_show_say_shared_for_a_recording_without_a_test(
+    capsys: pytest.CaptureFixture[str], folder: Path
+) -> None:
+    doc = document(folder / files(folder)[0])
+    doc["test"] = None
+    (folder / "_shared").mkdir()
+    shared = folder / "_shared" / files(folder)[0].rsplit("/", 1)[1]
+    shared.write_text(json.dumps(doc), "utf-8")
+    _, out, _ = run(capsys, "--dir", folder, "ls")
+    row = next(line for line in out.splitlines() if line.startswith("_shared/"))
+    assert re.split(r"\s{2,}", row)[1] == "(shared)"
+    _, out, _ = run(capsys, "--dir", folder, "show", shared)
+    assert "test:     (shared) any test may replay it" in out
+    _, out, _ = run(capsys, "--dir", folder, "show", folder / files(folder)[1])
+    assert f"test:     {document(folder / files(folder)[1])['test']}\n" in out
+
+
 def test_ls_lists_an_unreadable_file_with_its_problem(
     capsys: pytest.CaptureFixture[str], folder: Path
 ) -> None:

@@ -275,3 +275,38 @@ def test_new(llm_replay):
     result = pytester.runpytest(*args, "-k", "test_new")
     result.assert_outcomes(failed=1, deselected=1)
     result.stdout.fnmatch_lines(["*ReplayFailure: pytest-llm-replay: model file *absent.gguf*"])
+
+
+SHARED_CONFTEST = """
+import pytest
+
+
+@pytest.fixture(scope="session")
+def joke(llm_replay_shared):
+    client = llm_replay_shared.openai()
+    stream = client.chat.completions.create(
+        model="llama3.2:1b", messages=[{"role": "user", "content": "tell me a joke"}],
+        stream=True, stream_options={"include_usage": True})
+    return "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
+"""
+
+
+def test_a_session_fixture_replays_from_the_shared_scope(pytester: pytest.Pytester) -> None:
+    """A request made by a session fixture is no test's own: it is looked up in (and would be
+    recorded to) the shared scope, once for the session, whatever test comes first."""
+    put_chat_seed(pytester)
+    assert [p.parent.name for p in (pytester.path / "recordings").rglob("*.json")] == ["_shared"]
+    pytester.makeconftest(SHARED_CONFTEST)
+    pytester.makepyfile(
+        test_two="""
+def test_one(joke):
+    assert joke.startswith("A man walked into a library")
+
+def test_two(joke, llm_replay):
+    assert joke.startswith("A man walked into a library")
+"""
+    )
+    for args in ((), ("test_two.py::test_two",)):
+        result = pytester.runpytest(*args)
+        result.assert_outcomes(passed=2 if not args else 1)
+        result.stdout.fnmatch_lines(["*1 replayed, 0 recorded, 0 missed*"])
