@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import ast
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -15,12 +14,14 @@ from replay.cli import main as llm_replay_main
 from replay.fixture import LLMReplay
 from replay.player import Player
 from replay.plugin import MARKER_OPTIONS
+from replay.recording import loads
 from replay.settings import MODE_ENV
-from replay.store import MemoryStore
+from replay.store import DirectoryStore, MemoryStore
 from tests.conftest import BLOCK_NETWORK
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = REPO / "docs"
+EXAMPLE_JOKE = "examples/test_examples/test_joke/chat_completions-bd3faea6f2e70907.json"
 CONFIGURATION = DOCS / "configuration.md"
 QUICKSTART_TITLE = 'title="tests/test_joke.py"'
 # A test cited as tests/<file>.py::<name> (or examples/...), a parametrize id allowed after it.
@@ -88,10 +89,10 @@ def run_quickstart(pytester: pytest.Pytester, recordings: Path | None) -> pytest
     pytester.makepyfile(blocknet=BLOCK_NETWORK)
     pytester.makeini("[pytest]\nfilterwarnings = error\n")
     (pytester.mkdir("tests") / "test_joke.py").write_text(quickstart_test(), encoding="utf-8")
-    if recordings is not None:
-        shutil.copytree(
-            recordings, pytester.path / "recordings", ignore=shutil.ignore_patterns(".*")
-        )
+    if recordings is not None:  # the example suite's joke, placed in the quickstart test's folder
+        joke = loads((recordings / EXAMPLE_JOKE).read_bytes())
+        joke.test = "tests/test_joke.py::test_joke"
+        DirectoryStore(pytester.path / "recordings").put(joke, 0)
     return pytester.runpytest_subprocess(
         "-p", "blocknet", "-p", "no:cacheprovider", "--record-mode", "replay"
     )
@@ -116,7 +117,9 @@ def test_the_quickstart_test_is_the_example_suites_joke_request() -> None:
     examples = (REPO / "examples" / "test_examples.py").read_text(encoding="utf-8")
     for part in ('"Tell me a joke"', "stream=True", "temperature=0", "max_tokens=32"):
         assert part in code and part in examples, part
-    assert (REPO / "recordings" / "chat_completions" / "bd3faea6f2e70907.json").is_file()
+    assert loads((REPO / "recordings" / EXAMPLE_JOKE).read_bytes()).test == (
+        "examples/test_examples.py::test_joke"
+    )
 
 
 # --- the configuration page is complete ----------------------------------------------------
