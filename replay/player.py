@@ -15,10 +15,12 @@ from replay import typed
 from replay.diff import json_diff
 from replay.errors import RecordingFileError, ReplayMiss
 from replay.keys import canonical
+from replay.miss_search import Bounded
 from replay.modes import MODES, Mode
 from replay.recorder import RequestInfo, request_info
 from replay.recording import Recording
 from replay.redaction import Redaction
+from replay.replayable import body_problems
 from replay.stats import Stats
 from replay.store import Store
 
@@ -101,6 +103,11 @@ class Player:
         """The first replayed recording holding an object that is not of its openai type,
         as an error message; checked only once a test has failed (replay does not validate)."""
         for recording in self.replayed:
+            for index, problem in body_problems(
+                recording.events, recording.is_streaming, recording.content_type, recording.status
+            )[:1]:
+                where = f"response.body[{index}]" if recording.is_streaming else "response.body"
+                return str(RecordingFileError(recording.source, f"{where} {problem}"))
             for index, problem in typed.invalid_elements(recording.events)[:1]:
                 return str(
                     RecordingFileError(recording.source, f"response.body[{index}]: {problem}")
@@ -135,20 +142,22 @@ class Player:
     def _nearest(self, request: RequestInfo, shown: int = 12) -> str:
         """The recording of the same endpoint whose request differs least, and how."""
         best: tuple[int, str, list[str]] | None = None
-        for recording in self.store.neighbours(request.endpoint):
+        candidates = Bounded(self.store.neighbours(request.endpoint))  # a miss is never slow
+        for recording in candidates:
             if recording.method != request.method:
                 continue
             lines = json_diff(canonical(recording.body), canonical(request.body), "body")
             if best is None or len(lines) < best[0]:
                 best = (len(lines), recording.source or "?", lines)
+        searched = f" (searched {candidates.cut} only)" if candidates.cut else ""
         if best is None:
-            return f"\n  No recording of {request.method} {request.endpoint} exists yet."
+            return f"\n  No recording of {request.method} {request.endpoint} exists yet{searched}."
         count, source, lines = best
         more = [f"    ... and {count - shown} more"] if count > shown else []
         body = "\n".join([f"    {line}" for line in lines[:shown]] + more)
         if not lines:
             return (
-                f"\n  nearest recording: {source}\n  (the same body: the query string differs, "
-                "or the request was made more often than it was recorded)"
+                f"\n  nearest recording{searched}: {source}\n  (the same body: the query string "
+                "differs, or the request was made more often than it was recorded)"
             )
-        return f"\n  nearest recording: {source}\n  (recorded -> this request):\n{body}"
+        return f"\n  nearest recording{searched}: {source}\n  (recorded -> this request):\n{body}"

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 SETTINGS = pytest.StashKey[Settings]()
 STATS = pytest.StashKey[Stats]()
 DESELECTED = pytest.StashKey[list[int]]()
+USAGE_NOT_WRITTEN = pytest.StashKey[str]()
 PLAYER: pytest.StashKey[Player] = pytest.StashKey()
 MARKER_OPTIONS = {
     "allow_repeats": "replay the first recording of a request made more often than recorded",
@@ -88,6 +89,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini(
         "llm_replay_redact_body",
         "dotted paths of request body fields written (and hashed) as <redacted>",
+        type="linelist",
+        default=[],
+    )
+    parser.addini(
+        "llm_replay_not_secret",
+        "header, query parameter and body field names that say key/token/secret/password but "
+        "hold no secret: written as they are instead of <redacted>",
         type="linelist",
         default=[],
     )
@@ -243,13 +251,17 @@ def pytest_runtest_makereport(
     excinfo = call.excinfo
     if not report.failed or excinfo is None:
         return report
+    from replay.secrets import mask_secrets  # messages reach CI logs: no key in them
+
+    patterns = item.config.stash[SETTINGS].redaction.compiled
     if isinstance(excinfo.value, ReplayFailure):
-        report.longrepr = f"{type(excinfo.value).__name__}: {excinfo.value}"
+        report.longrepr = mask_secrets(f"{type(excinfo.value).__name__}: {excinfo.value}", patterns)
     elif call.when == "call" and (player := item.stash.get(PLAYER, None)) is not None:
         # Replay does not validate; once a test failed, say if a recording it used was bad.
         bad = player.invalid_recording()
         if bad is not None:
-            report.longrepr = f"{bad}\nThe test then failed with {excinfo.exconly()}"
+            failure = f"{bad}\nThe test then failed with {excinfo.exconly()}"
+            report.longrepr = mask_secrets(failure, patterns)
     return report
 
 
@@ -279,7 +291,14 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     from replay.usage import Usage
 
     used = {_relative(path, folder) for path in stats.used}
-    Usage(_whole_suite_ran(session, exitstatus), frozenset(used)).write(folder)
+    try:
+        Usage(_whole_suite_ran(session, exitstatus), frozenset(used)).write(folder)
+    except OSError as error:  # a read-only checkout replays all the same
+        config.stash[USAGE_NOT_WRITTEN] = (
+            f"could not note the recordings this run used in {folder} ({error.strerror or error}); "
+            "the tests are not affected, but llm-replay prune needs that note from a writable "
+            "checkout"
+        )
 
 
 def _whole_suite_ran(session: pytest.Session, exitstatus: int) -> bool:
@@ -318,8 +337,12 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(
             "Record the missing exchanges with: pytest --record-mode=missing"
         )
+    from replay.secrets import mask_secrets
+
     for note in stats.untyped:
-        terminalreporter.write_line(f"not of its openai type: {note}")
+        terminalreporter.write_line(mask_secrets(f"not of its openai type: {note}"))
+    if (unwritten := config.stash.get(USAGE_NOT_WRITTEN, None)) is not None:
+        terminalreporter.write_line(unwritten)
     from replay.usage import Usage, all_recordings
 
     folder = config.stash[SETTINGS].recordings_dir

@@ -1,9 +1,11 @@
 """The recording tap: sees each response chunk as it passes, keeps a recording only when the
 response ended. Pure apart from the ``Store`` it is handed.
 
-What counts as ended: the server closed a complete body, or a stream sent ``data: [DONE]``
-(the openai SDK stops reading there and closes the response). A stream closed before either
-is truncated and is not written: a recording is never a stream that merely stopped.
+What counts as ended (``replay.completeness``): a stream's protocol said so (``data: [DONE]``,
+after which the openai SDK stops reading and closes the response, or Anthropic's and the
+Responses API's last events), or the server ended a framed body cleanly. A stream closed
+before either is truncated and is not written: a recording is never a stream that merely
+stopped. A compressed body is kept decoded (``replay.content_decoding``).
 """
 
 from __future__ import annotations
@@ -16,15 +18,16 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from replay import jsonfast, sse, typed
-from replay.errors import SecretInRecording
+from replay.completeness import complete_at_end, ends_stream
+from replay.content_decoding import BodyDecoder
+from replay.errors import LLMReplayError, SecretInRecording
 from replay.keys import normalize_endpoint, parse_body, request_key, without_fields
 from replay.recording import Recording, dumps, kept_response_headers, recordable_headers
 from replay.redaction import Redaction
-from replay.secrets import find_secrets
+from replay.secrets import find_in_stream, find_secrets
 from replay.store import Store
 
 LIBRARY = "pytest-llm-replay 0.1.0"
-DONE = "[DONE]"
 
 
 @dataclass(slots=True)
@@ -46,8 +49,7 @@ class RequestInfo:
     def headers(self) -> dict[str, str]:
         """The headers a recording keeps: no secrets, no transport noise, nothing redacted.
         Worked out only when recording."""
-        kept = recordable_headers(self.raw_headers)
-        return {name: value for name, value in kept.items() if self.redaction.keep_header(name)}
+        return self.redaction.written_headers(recordable_headers(self.raw_headers))
 
 
 @dataclass(slots=True)
@@ -63,6 +65,8 @@ class Recorder:
     server: str
     response_headers: dict[str, str] = field(default_factory=dict)
     on_saved: Callable[[str, list[str]], None] = lambda path, problems: None
+    framed: bool = True  # content-length or chunked: the client raises if the body is cut
+    decoder: BodyDecoder = field(default_factory=BodyDecoder)  # undoes content-encoding
     problems: list[str] = field(default_factory=list)
     _parser: sse.SSEParser = field(default_factory=sse.SSEParser)
     _events: list[Any] = field(default_factory=list)
@@ -78,6 +82,8 @@ class Recorder:
 
     def feed(self, chunk: bytes) -> None:
         """Take one chunk the caller has just been handed."""
+        if self.decoder.decodes:
+            chunk = self.decoder.feed(chunk)
         if not self.is_streaming:
             self._body.append(chunk)
             return
@@ -85,11 +91,16 @@ class Recorder:
             self._add(event.data)
 
     def finish(self) -> None:
-        """The server ended the body: keep what came."""
+        """The server ended the body: keep what came, if it is whole."""
+        if self.decoder.decodes:
+            self.feed(self.decoder.flush())
         if self.is_streaming:
             for event in self._parser.finish():
                 self._add(event.data)
-        self._done = True
+        body = None if self.is_streaming else b"".join(self._body)
+        self._done = self._done or complete_at_end(
+            self.framed, self.is_streaming, self.content_type, body
+        )
         self.close()
 
     def close(self) -> None:
@@ -97,10 +108,16 @@ class Recorder:
         if self._closed:
             return
         self._closed = True
+        if self._done and self.decoder.problem is not None:
+            raise LLMReplayError(f"pytest-llm-replay: did not record {self.request.url}: "
+                                 f"{self.decoder.problem}")  # fmt: skip
         if self._done:
             recording = self._recording()
             text = dumps(recording)
-            secrets = find_secrets(text, self.request.redaction.compiled)
+            patterns = self.request.redaction.compiled
+            secrets = find_secrets(text, patterns)
+            if self.is_streaming:
+                secrets += find_in_stream(recording.events, patterns)
             if secrets:
                 where = self.store.describe(recording.key, self.index, recording.endpoint)
                 raise SecretInRecording(
@@ -117,7 +134,7 @@ class Recorder:
         # machine while it generates.
         self._event_ms.append(self._elapsed_ms())
         self._events.append(data)
-        if data == DONE:
+        if ends_stream(data):
             self._done = True
 
     def _element(self, text: str) -> tuple[Any, bool]:
@@ -190,10 +207,11 @@ def request_info(
     """Hash and describe a request: redacted fields replaced, ignored fields left out of the
     hash (but kept in the recording)."""
     redaction = redaction or Redaction()
+    url = redaction.url(url)  # no password, no query parameter named like a secret
     parts = urlsplit(url)
     endpoint = normalize_endpoint(parts.path)
     parsed, plain = parse_body(content)
-    body = redaction.body(parsed)
+    body = redaction.body(parsed, content)
     return RequestInfo(
         method=method.upper(),
         url=url,

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 from replay import jsonfast, sse, typed
 from replay.errors import RecordingFileError
 from replay.keys import normalize_endpoint, request_key, without_fields
+from replay.replayable import header_problem
 
 FORMAT_VERSION = 1
 
@@ -259,6 +260,9 @@ def from_json(
         native=native,
         plain=plain,
     )
+    problem = header_problem(recording.content_type, recording.response_headers)
+    if problem is not None:
+        raise RecordingFileError(source, problem)
     stored_key, key = document.get("key"), recording.key
     if native and stored_key != key:
         raise RecordingFileError(

@@ -14,7 +14,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
-from replay.errors import RecordingFileError
+from replay.errors import LLMReplayError, RecordingFileError
+from replay.file_reading import UnreadableFile, read_recording
+from replay.folder_problems import folder_problem
+from replay.miss_search import MAX_FILE_BYTES
 from replay.recording import Recording, dumps, loads
 
 
@@ -64,11 +67,15 @@ class DirectoryStore:
     def get(self, key: str, index: int, endpoint: str) -> Recording | None:
         path = self._file(key, index, endpoint)
         try:
-            with open(path, "rb") as file:
-                data = file.read()
+            data = read_recording(path)  # a regular file of bounded size, or an error
         except FileNotFoundError:
             return None
+        except UnreadableFile as error:
+            raise RecordingFileError(path, error.problem) from None
         except OSError as error:
+            problem = folder_problem(self.root, path, error, writing=False)
+            if problem is not None:
+                raise LLMReplayError(problem) from None
             raise RecordingFileError(path, f"it cannot be read ({error.strerror})") from None
         return loads(data, path, expected_key=key)
 
@@ -78,7 +85,11 @@ class DirectoryStore:
 
     def put(self, recording: Recording, index: int, text: str | None = None) -> str:
         path = self.path(recording.key, index, recording.endpoint)
-        write_atomic(path, dumps(recording) if text is None else text)
+        try:
+            write_atomic(path, dumps(recording) if text is None else text)
+        except OSError as error:
+            problem = folder_problem(self.root, str(path), error, writing=True)
+            raise LLMReplayError(problem or str(error)) from None
         return str(path)
 
     def describe(self, key: str, index: int, endpoint: str) -> str:
@@ -87,8 +98,8 @@ class DirectoryStore:
     def neighbours(self, endpoint: str) -> Iterator[Recording]:
         for path in sorted((self.root / endpoint_folder(endpoint)).glob("*.json")):
             try:
-                yield loads(path.read_bytes(), str(path))
-            except (OSError, RecordingFileError):
+                yield loads(read_recording(path, MAX_FILE_BYTES), str(path))
+            except (OSError, UnreadableFile, RecordingFileError):
                 continue
 
 
@@ -103,7 +114,7 @@ class MemoryStore:
     @classmethod
     def from_files(cls, paths: Iterable[str | os.PathLike[str]]) -> MemoryStore:
         """Load recording files (native or llama-stack); identical requests keep file order."""
-        return cls(loads(Path(path).read_bytes(), str(path)) for path in paths)
+        return cls(loads(_read(path), str(path)) for path in paths)
 
     def add(self, recording: Recording) -> None:
         """Keep ``recording`` after those of the same request already held."""
@@ -124,6 +135,13 @@ class MemoryStore:
 
     def neighbours(self, endpoint: str) -> Iterator[Recording]:
         return (r for r in self._recordings.values() if r.endpoint == endpoint)
+
+
+def _read(path: str | os.PathLike[str]) -> bytes:
+    try:
+        return read_recording(path)
+    except UnreadableFile as error:
+        raise RecordingFileError(path, error.problem) from None
 
 
 def write_atomic(path: Path, text: str) -> None:

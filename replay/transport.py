@@ -8,12 +8,18 @@ subclasses both ``SyncByteStream`` and ``AsyncByteStream`` (as ``httpx.ByteStrea
 Replay delivers a recorded stream event by event as the caller iterates. Recording wraps the
 real transport: every chunk goes to the caller the moment it arrives and to the ``Recorder``,
 which writes the file once the response has ended.
+
+Async requests go through one real transport per event loop: a connection opened in one loop
+cannot be used from another (two ``asyncio.run`` calls in one test, each with its own client,
+would otherwise meet "Event loop is closed").
 """
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import time
+import weakref
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -21,6 +27,8 @@ from types import ModuleType
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from replay.completeness import framed
+from replay.content_decoding import BodyDecoder
 from replay.errors import LLMReplayError, ReplayFailure
 from replay.player import Live, Player
 from replay.recorder import Recorder, RequestInfo
@@ -90,6 +98,13 @@ def _ssl_context(http: Any) -> Any:
     return http.create_ssl_context()
 
 
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:  # another async library (trio): one transport serves it
+        return None
+
+
 def _server_of(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
@@ -151,7 +166,9 @@ def _build(http: Any) -> type:
         def __init__(self, player: Player, *, real: Any = None, async_real: Any = None) -> None:
             self.player = player
             self._real = real
-            self._async_real = async_real
+            self._async_real = async_real  # given: used from every loop
+            # Made here: one per event loop, keyed by the loop's id, with the loop's weakref.
+            self._per_loop: dict[int, tuple[weakref.ref[Any] | None, Any]] = {}
 
         def handle_request(self, request: Any) -> Any:
             info, route = self._decide(request, request.read())
@@ -166,11 +183,9 @@ def _build(http: Any) -> type:
             info, route = self._decide(request, await request.aread())
             if isinstance(route, Recording):
                 return self._replayed(request, route)
-            self._async_real = self._async_real or http.AsyncHTTPTransport(
-                verify=_ssl_context(http)
-            )
+            real = self._async_real or self._loop_transport()
             started = self._prepare(request, route)
-            response = await self._async_real.handle_async_request(request)
+            response = await real.handle_async_request(request)
             return self._passed_on(request, response, info, route, started)
 
         def _decide(self, request: Any, content: bytes) -> tuple[RequestInfo, Any]:
@@ -184,6 +199,21 @@ def _build(http: Any) -> type:
                     self.player.before_forward()
             return info, route
 
+        def _loop_transport(self) -> Any:
+            """The real async transport of the running event loop; those of loops that ended
+            are let go (their connections died with their loop)."""
+            loop = _running_loop()
+            for key, (ref, _) in list(self._per_loop.items()):
+                gone = ref is not None and ((old := ref()) is None or old.is_closed())
+                if gone:
+                    del self._per_loop[key]
+            entry = self._per_loop.get(id(loop))
+            if entry is None:
+                transport = http.AsyncHTTPTransport(verify=_ssl_context(http))
+                entry = (weakref.ref(loop) if loop is not None else None, transport)
+                self._per_loop[id(loop)] = entry
+            return entry[1]
+
         def close(self) -> None:
             if self._real is not None:
                 self._real.close()
@@ -191,6 +221,9 @@ def _build(http: Any) -> type:
         async def aclose(self) -> None:
             if self._async_real is not None:
                 await self._async_real.aclose()
+            entry = self._per_loop.pop(id(_running_loop()), None)
+            if entry is not None:
+                await entry[1].aclose()
 
         @staticmethod
         def _replayed(request: Any, recording: Recording) -> Any:
@@ -228,6 +261,8 @@ def _build(http: Any) -> type:
                 server=_server_of(info.url),
                 response_headers=dict(response.headers.multi_items()),
                 on_saved=self.player.recorded,
+                framed=framed(response.headers, response.extensions.get("http_version")),
+                decoder=BodyDecoder(response.headers.get("content-encoding", "")),
             )
             return http.Response(
                 status_code=response.status_code,
