@@ -82,8 +82,10 @@ class Recorder:
 
     def feed(self, chunk: bytes) -> None:
         """Take one chunk the caller has just been handed."""
-        if self.decoder.decodes:
-            chunk = self.decoder.feed(chunk)
+        self._take(self.decoder.feed(chunk) if self.decoder.decodes else chunk)
+
+    def _take(self, chunk: bytes) -> None:
+        """Keep decoded bytes: the body's, or the events they complete."""
         if not self.is_streaming:
             self._body.append(chunk)
             return
@@ -93,7 +95,7 @@ class Recorder:
     def finish(self) -> None:
         """The server ended the body: keep what came, if it is whole."""
         if self.decoder.decodes:
-            self.feed(self.decoder.flush())
+            self._take(self.decoder.flush())
         if self.is_streaming:
             for event in self._parser.finish():
                 self._add(event.data)
