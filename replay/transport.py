@@ -9,9 +9,11 @@ Replay delivers a recorded stream event by event as the caller iterates. Recordi
 real transport: every chunk goes to the caller the moment it arrives and to the ``Recorder``,
 which writes the file once the response has ended.
 
-Async requests go through one real transport per event loop: a connection opened in one loop
-cannot be used from another (two ``asyncio.run`` calls in one test, each with its own client,
-would otherwise meet "Event loop is closed").
+A request intercepted from the application's own client is forwarded through that client's
+transport (``via``): its connections live in the application's event loop and close with its
+client. Otherwise async requests go through one real transport per event loop: a connection
+opened in one loop cannot be used from another (two ``asyncio.run`` calls in one test, each
+with its own client, would otherwise meet "Event loop is closed").
 """
 
 from __future__ import annotations
@@ -170,20 +172,25 @@ def _build(http: Any) -> type:
             # Made here: one per event loop, keyed by the loop's id, with the loop's weakref.
             self._per_loop: dict[int, tuple[weakref.ref[Any] | None, Any]] = {}
 
-        def handle_request(self, request: Any) -> Any:
+        def handle_request(self, request: Any, via: Any = None) -> Any:
+            """``via``: the application's own transport, when its request was intercepted:
+            forwarded requests use its connections, which its client closes."""
             info, route = self._decide(request, request.read())
             if isinstance(route, Recording):
                 return self._replayed(request, route)
-            self._real = self._real or http.HTTPTransport(verify=_ssl_context(http))
+            if via is None:
+                self._real = self._real or http.HTTPTransport(verify=_ssl_context(http))
             started = self._prepare(request, route)
-            response = self._real.handle_request(request)
+            response = (via or self._real).handle_request(request)
             return self._passed_on(request, response, info, route, started)
 
-        async def handle_async_request(self, request: Any) -> Any:
+        async def handle_async_request(self, request: Any, via: Any = None) -> Any:
+            """``via`` as for ``handle_request``: its connections belong to the event loop
+            the application's client runs in."""
             info, route = self._decide(request, await request.aread())
             if isinstance(route, Recording):
                 return self._replayed(request, route)
-            real = self._async_real or self._loop_transport()
+            real = via or self._async_real or self._loop_transport()
             started = self._prepare(request, route)
             response = await real.handle_async_request(request)
             return self._passed_on(request, response, info, route, started)

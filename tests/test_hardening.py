@@ -273,3 +273,49 @@ def test_a_name_listed_as_not_secret_is_kept(hostile: HostileServer, tmp_path: P
     )
     recording, _ = only_recording(tmp_path)
     assert recording.body == {"model": "m", "session_token": "visible", "api_key": REDACTED}
+
+
+# --- 9. a second event loop in one test --------------------------------------------------
+
+TWO_LOOPS = """
+import asyncio
+
+import openai
+import pytest
+
+
+async def ask(word):
+    async with openai.AsyncOpenAI(max_retries=0) as client:
+        stream = await client.chat.completions.create(
+            model="m", messages=[{"role": "user", "content": word}], stream=True)
+        return "".join([c.choices[0].delta.content or "" async for c in stream])
+
+
+@pytest.mark.llm_replay
+def test_two_loops():
+    assert asyncio.run(ask("one")) == "Once upon a time"
+    assert asyncio.run(ask("two")) == "Once upon a time"
+"""
+
+
+@pytest.mark.parametrize("mode", ["record", "live"])
+def test_two_event_loops_in_one_test_record_and_live(
+    pytester: pytest.Pytester, hostile: HostileServer, mode: str
+) -> None:
+    """Each ``asyncio.run`` with its own ``async with openai.AsyncOpenAI()``: a keep-alive
+    connection of the first loop must not be used from the second."""
+    pytester.makepyfile(TWO_LOOPS)
+    pytester.makeini("[pytest]\nfilterwarnings = error\n")
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--record-mode", mode,
+        "--llm-server-url", hostile.base_url("chat"),
+    )  # fmt: skip
+    result.assert_outcomes(passed=1)
+    recorded = 2 if mode == "record" else 0
+    result.stdout.fnmatch_lines([f"*0 replayed, {recorded} recorded, 0 missed*"])
+    if mode == "record":  # the same path under the same base URL, with no server needed
+        replayed = pytester.runpytest_subprocess(
+            "-p", "no:cacheprovider", "--llm-server-url", hostile.base_url("chat")
+        )
+        replayed.assert_outcomes(passed=1)
+        replayed.stdout.fnmatch_lines(["*2 replayed, 0 recorded, 0 missed*"])
