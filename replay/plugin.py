@@ -286,13 +286,14 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         workeroutput["llm_replay_stats"] = stats.as_dict()
         return
     folder = config.stash[SETTINGS].recordings_dir
-    if not folder.is_dir() or not (stats.used or stats.missed):
+    if not (stats.used or stats.missed):
         return
     from replay.usage import Usage
 
     used = {_relative(path, folder) for path in stats.used}
     try:
-        Usage(_whole_suite_ran(session, exitstatus), frozenset(used)).write(folder)
+        if folder.is_dir():  # may itself fail: a name too long for the file system
+            Usage(_whole_suite_ran(session, exitstatus), frozenset(used)).write(folder)
     except OSError as error:  # a read-only checkout replays all the same
         config.stash[USAGE_NOT_WRITTEN] = (
             f"could not note the recordings this run used in {folder} ({error.strerror or error}); "

@@ -8,17 +8,13 @@ answers; 4. secrets on disk; 5. secrets in messages; 6. FIFOs, devices and slow 
 
 from __future__ import annotations
 
-import asyncio
 import gzip
 import json
 import os
 import shutil
-import stat
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,14 +23,15 @@ import openai
 import pytest
 
 from replay.cli import main as llm_replay
-from replay.errors import LLMReplayError, RecordingFileError, ReplayFailure, ReplayMiss
+from replay.errors import ReplayFailure
 from replay.player import Player
-from replay.recording import Recording, loads
+from replay.recording import Recording, from_json, loads
 from replay.redaction import REDACTED, Redaction
-from replay.store import DirectoryStore, MemoryStore
+from replay.store import DirectoryStore
 from replay.transport import default_flavour, flavour_module, replay_transport
 from tests.conftest import recording_files
 from tests.hostile_server import STREAMED_KEY, HostileServer
+from tests.test_docs import quickstart_test
 
 REPO = Path(__file__).resolve().parents[1]
 REAL = REPO / "recordings"
@@ -319,3 +316,157 @@ def test_two_event_loops_in_one_test_record_and_live(
         )
         replayed.assert_outcomes(passed=1)
         replayed.stdout.fnmatch_lines(["*2 replayed, 0 recorded, 0 missed*"])
+
+
+# --- 1. replay from a read-only checkout -----------------------------------------------------
+
+NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"]
+CHAT_TEST = """
+def test_chat(llm_replay):
+    answer = llm_replay.openai(max_retries=0).chat.completions.create(
+        model="m", messages=[{"role": "user", "content": "Tell me a story"}])
+    assert answer.choices[0].message.content == "Once upon a time"
+"""
+
+
+def unprivileged(*command: str) -> list[str]:
+    """``command`` run as a user who cannot write the project (the sandbox runs as root,
+    who writes anywhere)."""
+    return [*NOBODY, *command] if os.geteuid() == 0 else list(command)
+
+
+@pytest.fixture
+def readonly_project() -> Iterator[Path]:
+    """A checkout of the quickstart's test and the committed recordings (made by llama.cpp)
+    that the user running the tests may read but not write."""
+    project = Path(tempfile.mkdtemp(prefix="llm-replay-readonly-"))
+    try:
+        (project / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+        (project / "test_joke.py").write_text(quickstart_test(), encoding="utf-8")
+        shutil.copytree(REAL, project / "recordings", ignore=shutil.ignore_patterns(".*"))
+        for path in [project, *project.rglob("*")]:
+            path.chmod(0o555 if path.is_dir() else 0o444)
+        yield project
+    finally:
+        for path in [project, *project.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        shutil.rmtree(project)
+
+
+def run_in(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    return subprocess.run(
+        unprivileged(sys.executable, "-m", "pytest", *args),
+        cwd=project, capture_output=True, text=True, timeout=300, env=environment,
+    )  # fmt: skip
+
+
+def test_replay_from_a_read_only_checkout_passes_with_the_normal_summary(
+    readonly_project: Path,
+) -> None:
+    probe = subprocess.run(
+        unprivileged(sys.executable, "-c", "open('recordings/x', 'w')"),
+        cwd=readonly_project, capture_output=True, text=True,
+    )  # fmt: skip
+    assert "PermissionError" in probe.stderr, "the run below cannot write the checkout"
+    result = run_in(readonly_project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout
+    assert "1 replayed, 0 recorded, 0 missed" in result.stdout
+    assert "could not note the recordings this run used" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+# --- 8. folders that cannot be written -------------------------------------------------------
+
+
+def test_recording_into_a_read_only_folder_says_which_and_what_to_do(
+    readonly_project: Path, hostile: HostileServer
+) -> None:
+    (readonly_project / "test_joke.py").chmod(0o644)
+    (readonly_project / "test_joke.py").write_text(CHAT_TEST, encoding="utf-8")
+    result = run_in(
+        readonly_project, "-p", "no:cacheprovider", "--record", "--llm-server-url",
+        hostile.base_url("chat"),
+    )  # fmt: skip
+    assert result.returncode == 1, result.stdout
+    folder = readonly_project / "recordings"
+    assert (
+        f"cannot write recordings in {folder} (Permission denied): make the folder writable, "
+        "or record into another with --llm-recordings-dir"
+    ) in result.stdout.replace("\n", "")
+    assert "Traceback" not in result.stdout and "site-packages" not in result.stdout
+
+
+@pytest.mark.parametrize("mode", ["record", "replay"])
+def test_a_recordings_dir_that_is_a_file_says_so(
+    pytester: pytest.Pytester, hostile: HostileServer, mode: str
+) -> None:
+    pytester.makepyfile(CHAT_TEST)
+    (pytester.path / "notes.txt").write_text("not a folder\n", encoding="utf-8")
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--record-mode", mode, "--llm-recordings-dir", "notes.txt",
+        "--llm-server-url", hostile.base_url("chat"),
+    )  # fmt: skip
+    result.assert_outcomes(failed=1)
+    output = result.stdout.str()
+    assert f"{pytester.path / 'notes.txt'} is a file, not a folder" in output
+    assert "--llm-recordings-dir (ini llm_replay_dir) at a folder" in output
+    assert "cannot be read (Not a directory)" not in output and "Traceback" not in output
+
+
+def test_a_name_too_long_for_the_file_system_says_so(
+    pytester: pytest.Pytester, hostile: HostileServer
+) -> None:
+    pytester.makepyfile(CHAT_TEST)
+    long = "r" * 300
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--record", "--llm-recordings-dir", long,
+        "--llm-server-url", hostile.base_url("chat"),
+    )  # fmt: skip
+    result.assert_outcomes(failed=1)
+    output = result.stdout.str()
+    assert "is 300 characters, longer than the file system allows" in output
+    assert "Choose a shorter --llm-recordings-dir" in output and "Traceback" not in output
+
+
+# --- 5. secrets in messages --------------------------------------------------------------
+
+
+def test_a_miss_shows_no_key_in_its_diff(pytester: pytest.Pytester, hostile: HostileServer) -> None:
+    pytester.makepyfile(CHAT_TEST.replace('"Tell me a story"}]', '"Tell me a story"}], user=U'))
+    (pytester.path / "conftest.py").write_text("", encoding="utf-8")
+    source = pytester.path / "test_a_miss_shows_no_key_in_its_diff.py"
+    text = source.read_text(encoding="utf-8")
+    source.write_text(f"U = 'user-1'\n{text}", encoding="utf-8")
+    url = ("--llm-server-url", hostile.base_url("chat"))
+    pytester.runpytest_subprocess("-p", "no:cacheprovider", "--record", *url).assert_outcomes(
+        passed=1
+    )
+    source.write_text(f"U = {KEY!r}\n{text}", encoding="utf-8")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", *url)
+    result.assert_outcomes(failed=1)
+    output = result.stdout.str()
+    assert "~ body.user: 'user-1' -> 'sk-pro…'" in output
+    assert KEY not in output and KEY[:12] not in output
+
+
+def test_show_masks_a_key_in_a_recording(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A hand-made file (the recorder refuses to write one): what ``show`` prints of it."""
+    document = json.loads(JOKE_FILE.read_text(encoding="utf-8"))
+    document["request"]["body"]["user"] = KEY
+    recording = from_document(document, tmp_path)
+    assert llm_replay(["--dir", str(tmp_path), "show", str(recording)]) == 0
+    out = capsys.readouterr().out
+    assert "sk-pro…" in out and KEY not in out
+
+
+def from_document(document: dict[str, Any], folder: Path) -> Path:
+    """Write an edited recording where replay looks for it (its key made to match)."""
+    edited = from_json({k: v for k, v in document.items() if k not in ("key", "version")})
+    path = DirectoryStore(folder).path(edited.key, 0, edited.endpoint)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({**document, "key": edited.key}), encoding="utf-8")
+    return path
