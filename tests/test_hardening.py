@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,11 +24,12 @@ import openai
 import pytest
 
 from replay.cli import main as llm_replay
-from replay.errors import ReplayFailure
+from replay.errors import ReplayFailure, ReplayMiss
+from replay.miss_search import Bounded
 from replay.player import Player
 from replay.recording import Recording, from_json, loads
 from replay.redaction import REDACTED, Redaction
-from replay.store import DirectoryStore
+from replay.store import DirectoryStore, MemoryStore
 from replay.transport import default_flavour, flavour_module, replay_transport
 from tests.conftest import recording_files
 from tests.hostile_server import STREAMED_KEY, HostileServer
@@ -465,8 +467,144 @@ def test_show_masks_a_key_in_a_recording(
 
 def from_document(document: dict[str, Any], folder: Path) -> Path:
     """Write an edited recording where replay looks for it (its key made to match)."""
-    edited = from_json({k: v for k, v in document.items() if k not in ("key", "version")})
+    # The key depends on the request only: computed with the response of the original.
+    original = json.loads(JOKE_FILE.read_text(encoding="utf-8"))["response"]
+    request_only = {"request": document["request"], "response": original}
+    edited = from_json(request_only)
     path = DirectoryStore(folder).path(edited.key, 0, edited.endpoint)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({**document, "key": edited.key}), encoding="utf-8")
     return path
+
+
+# --- 6. FIFOs, devices and slow misses ---------------------------------------------------
+
+
+def copy_of_recordings(tmp_path: Path) -> Path:
+    folder = tmp_path / "recordings"
+    shutil.copytree(REAL, folder, ignore=shutil.ignore_patterns(".*"))
+    return folder
+
+
+def joke(player: Player) -> str:
+    """The quickstart's request, as the committed recording answers it."""
+    stream = client(player, "http://llm-replay.invalid/v1", max_retries=0).chat.completions.create(
+        model="smollm2", messages=[{"role": "user", "content": "Tell me a joke"}],
+        stream=True, temperature=0, max_tokens=32,
+    )  # fmt: skip
+    return "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
+
+
+def within(seconds: float, work: Any) -> Any:
+    """``work()``'s result or exception, failing the test if it takes longer than ``seconds``
+    (a hang would otherwise hang the suite)."""
+    outcome: list[Any] = []
+
+    def run() -> None:
+        try:
+            outcome.append(("value", work()))
+        except BaseException as error:  # the exception is the outcome
+            outcome.append(("error", error))
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert outcome, f"still running after {seconds} s"
+    return outcome[0]
+
+
+def test_a_fifo_or_device_named_like_a_recording_fails_fast_and_verify_reports_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = copy_of_recordings(tmp_path)
+    JOKE = folder / "chat_completions" / JOKE_FILE.name
+    JOKE.unlink()
+    os.mkfifo(JOKE)
+    zero = folder / "chat_completions" / "0000000000000000.json"
+    zero.symlink_to("/dev/zero")
+    kind, error = within(10, lambda: joke(Player(DirectoryStore(folder), "replay")))
+    assert kind == "error" and isinstance(error, ReplayFailure)
+    assert f"bad recording {JOKE}: it is not a regular file but a FIFO" in str(error)
+    # A miss on the same endpoint searches its neighbours, the device among them.
+    other = client(Player(DirectoryStore(folder), "replay"), "http://llm-replay.invalid/v1")
+    ask = {"model": "smollm2", "messages": [{"role": "user", "content": "Tell me a joke!"}]}
+    kind, miss = within(10, lambda: other.chat.completions.create(**ask))
+    assert kind == "error" and isinstance(miss, ReplayMiss), miss
+    assert "nearest recording" in str(miss)
+    assert within(10, lambda: llm_replay(["--dir", str(folder), "verify"])) == ("value", 1)
+    out = capsys.readouterr().out
+    assert f"{JOKE}: it is not a regular file but a FIFO" in out
+    assert f"{zero}: it is not a regular file but a device" in out and "2 problems" in out
+
+
+def test_a_miss_among_endless_recordings_stops_searching(tmp_path: Path) -> None:
+    recording = loads(JOKE_FILE.read_bytes(), str(JOKE_FILE))
+
+    class Endless(MemoryStore):
+        def neighbours(self, endpoint: str) -> Iterator[Recording]:
+            while True:
+                yield recording
+
+    player = Player(Endless(), "replay")
+    kind, miss = within(20, lambda: raw(player).post(
+        "http://llm-replay.invalid/v1/chat/completions", json={"model": "other"}
+    ))  # fmt: skip
+    assert kind == "error" and isinstance(miss, ReplayMiss)
+    assert "nearest recording (searched the first 500 recordings only)" in str(miss)
+
+
+def test_the_search_stops_at_its_time_bound() -> None:
+    ticks = iter(range(100))
+    bounded = Bounded(range(1000), count=1000, seconds=5, clock=lambda: next(ticks))
+    assert list(bounded) == [0, 1, 2, 3, 4]
+    assert bounded.cut == "5 recordings in 5 s"
+
+
+# --- 7. files the SDK cannot read ------------------------------------------------------------
+
+BROKEN = {
+    "a body that is not JSON for a JSON content type": (
+        lambda response: response.update(
+            is_streaming=False, content_type="application/json", body="not {json"
+        ),
+        "response.body is text that is not JSON ('not {json'), for content type application/json",
+    ),
+    "a stream element 42": (
+        lambda response: response["body"].insert(1, 42),
+        "response.body[1] is the JSON 42: a stream element is an object",
+    ),
+    "a stream element of text that is not JSON": (
+        lambda response: response["body"].insert(1, "garbage {"),
+        "response.body[1] is text that is not JSON ('garbage {')",
+    ),
+    "a response header that is not ASCII": (
+        lambda response: response["headers"].update({"x-request-id": "réq-1"}),
+        "response header 'x-request-id' is 'réq-1', not printable ASCII",
+    ),
+    "a content type that is not ASCII": (
+        lambda response: response.update(content_type="text/event-stream; charset=ütf-8"),
+        "response response.content_type is 'text/event-stream; charset=ütf-8', not printable",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", BROKEN)
+def test_a_file_the_sdk_cannot_read_is_named_at_replay_and_in_verify(
+    pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str], case: str
+) -> None:
+    """Hand-made: a committed recording, edited as each case says."""
+    edit, problem = BROKEN[case]
+    document = json.loads(JOKE_FILE.read_text(encoding="utf-8"))
+    edit(document["response"])
+    if not document["response"]["is_streaming"]:
+        document["response"].pop("event_ms")
+    path = from_document(document, pytester.path / "recordings")
+    (pytester.path / "test_joke.py").write_text(quickstart_test(), encoding="utf-8")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    output = result.stdout.str().replace("\n", "")
+    assert f"bad recording {path}: {problem}" in output, case
+    assert "Fix the file or delete it and re-run pytest with --record" in output
+    assert llm_replay(["--dir", str(pytester.path / "recordings"), "verify"]) == 1
+    out = capsys.readouterr().out.replace("\n", "")
+    assert f"{path}: {problem}" in out and "1 problem" in out
