@@ -25,11 +25,14 @@ from typing import Any
 
 from replay import typed
 from replay.answer import describe_response, indented, timing, usage_line
+from replay.completeness import DONE
 from replay.errors import RecordingFileError
+from replay.file_reading import UnreadableFile, read_recording
 from replay.layout import is_v1_path, relative_path, v1_path
 from replay.llama_stack import NotImportable, from_llama_stack, llama_stack_json
-from replay.recorder import DONE
 from replay.recording import Recording, dumps, loads
+from replay.replayable import body_problems
+from replay.secrets import mask_secrets
 from replay.store import DirectoryStore, write_atomic
 from replay.usage import CACHE_FILE, Usage, all_recordings
 
@@ -77,9 +80,9 @@ def read_entry(path: Path, folder: Path) -> Entry:
     """Load one file of ``folder``; a file that does not load carries its problem."""
     name = _relative(path, folder)
     try:
-        data = path.read_bytes()
+        data = read_recording(path)  # a regular file of bounded size
         recording = loads(data, str(path))
-    except RecordingFileError as error:
+    except (RecordingFileError, UnreadableFile) as error:
         return Entry(path, name, problem=error.problem)
     except OSError as error:
         return Entry(path, name, problem=f"cannot be read ({error.strerror or error})")
@@ -98,7 +101,13 @@ def recording_paths(folder: Path) -> list[Path]:
             f"no recordings folder {folder}: pass --dir DIR, or record some with "
             f"pytest --record (they are written to {DEFAULT_DIR}/ under the rootdir)"
         )
-    return all_recordings(folder)
+    # Not only regular files: a FIFO or a symlink to a device named like a recording is
+    # listed, and reported as what it is.
+    return sorted(
+        path
+        for path in folder.rglob("*.json")
+        if not path.name.startswith(".") and not path.is_dir()
+    )
 
 
 def _relative(path: Path, folder: Path) -> str:
@@ -111,17 +120,22 @@ def _relative(path: Path, folder: Path) -> str:
 # --- commands ------------------------------------------------------------------------------
 
 
+def say(line: object = "") -> None:
+    """Print a line with every key-shaped string masked: output may reach a CI log."""
+    print(mask_secrets(str(line)))
+
+
 def command_ls(args: argparse.Namespace) -> int:
     """A table of the recordings; unreadable files are listed with their problem."""
     folder = Path(args.dir)
     entries = folder_entries(folder)
     if not entries:
-        print(f"no recordings in {folder}")
+        say(f"no recordings in {folder}")
         return 0
     if args.k:
         entries = [entry for entry in entries if _selected(entry, args.k)]
         if not entries:
-            print(f"no recording in {folder} belongs to a test matching {args.k!r}")
+            say(f"no recording in {folder} belongs to a test matching {args.k!r}")
             return 0
     header = ["FILE", "TEST", "ENDPOINT", "MODEL", "STREAM", "EVENTS", "SIZE", "RECORDED"]
     rows = [header]
@@ -143,12 +157,12 @@ def command_ls(args: argparse.Namespace) -> int:
             ]
         )
     for line in table(rows):
-        print(line)
+        say(line)
     bad = sum(entry.recording is None for entry in entries)
     summary = f"{_count(len(entries), 'recording')} in {folder}"
     if bad:
         summary += f", {bad} unreadable: fix or delete them, then re-record with {RECORD_HINT}"
-    print(summary)
+    say(summary)
     return 1 if bad else 0
 
 
@@ -173,31 +187,31 @@ def command_show(args: argparse.Namespace) -> int:
             f"{RECORD_HINT}"
         )
     recording = entry.recording
-    print(entry.path)
-    print(f"test:     {recording.test or SHARED_LABEL + ' any test may replay it'}")
-    print(f"request:  {recording.method} {recording.endpoint}")
-    print(f"model:    {_model_of(recording)}")
-    print(f"hash:     {recording.key}")
+    say(entry.path)
+    say(f"test:     {recording.test or SHARED_LABEL + ' any test may replay it'}")
+    say(f"request:  {recording.method} {recording.endpoint}")
+    say(f"model:    {_model_of(recording)}")
+    say(f"hash:     {recording.key}")
     if recording.recorded:
-        print(f"recorded: {_recorded_text(recording.recorded)}")
+        say(f"recorded: {_recorded_text(recording.recorded)}")
     if recording.body is not None:
-        print("body:")
+        say("body:")
         for line in indented(json.dumps(recording.body, indent=2, ensure_ascii=False)):
-            print(line)
+            say(line)
     shape = (
         f"streamed, {_count(len(recording.events), 'event')}"
         if recording.is_streaming
         else "not streamed"
     )
-    print(f"response: {recording.status} {recording.content_type}, {shape}")
+    say(f"response: {recording.status} {recording.content_type}, {shape}")
     when = timing(recording.event_ms, recording.is_streaming)
     if when:
-        print(f"timing:   {when}")
+        say(f"timing:   {when}")
     tokens = usage_line(recording.events)
     if tokens:
-        print(f"usage:    {tokens}")
+        say(f"usage:    {tokens}")
     for line in describe_response(recording):
-        print(line)
+        say(line)
     return 0
 
 
@@ -242,13 +256,13 @@ def command_verify(args: argparse.Namespace) -> int:
         shown = folder / entry.name
         found, warnings = check(entry)
         for problem in found:
-            print(f"{shown}: {problem}")
+            say(f"{shown}: {problem}")
         for warning in warnings:
-            print(f"warning: {shown}: {warning}")
+            say(f"warning: {shown}: {warning}")
         problems += len(found)
-    print(f"{_count(len(entries), 'recording')}, {_count(problems, 'problem')}")
+    say(f"{_count(len(entries), 'recording')}, {_count(problems, 'problem')}")
     if problems:
-        print(f"Fix or delete the files named above, then re-record them with {RECORD_HINT}")
+        say(f"Fix or delete the files named above, then re-record them with {RECORD_HINT}")
     return 1 if problems else 0
 
 
@@ -259,6 +273,13 @@ def check(entry: Entry) -> tuple[list[str], list[str]]:
         return [str(entry.problem)], []
     problems: list[str] = []
     warnings: list[str] = []
+    shape = body_problems(
+        recording.events, recording.is_streaming, recording.content_type, recording.status
+    )
+    for index, problem in shape[:1]:
+        more = f" (and {len(shape) - 1} more elements)" if len(shape) > 1 else ""
+        where = f"response.body[{index}]" if recording.is_streaming else "response.body"
+        problems.append(f"{where} {problem}{more}")
     with _openai_needed():
         failures = typed.invalid_elements(recording.events)
     if failures:
@@ -684,7 +705,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.run(args))
     except CommandError as error:
-        print(f"{PROG}: {error}", file=sys.stderr)
+        print(f"{PROG}: {mask_secrets(str(error))}", file=sys.stderr)
         return 1
     except BrokenPipeError:  # the reader went away (llm-replay ls | head): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -1,9 +1,11 @@
 """A readable difference of two JSON values, for miss messages. Pure; only ever computed on a
-miss, never on the hit path."""
+miss, never on the hit path. Key-shaped values are masked: the message may reach a CI log."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from replay.secrets import mask_secrets
 
 _MISSING = object()
 
@@ -36,5 +38,5 @@ def _join(path: str, key: object) -> str:
 
 
 def _short(value: Any, limit: int = 80) -> str:
-    text = repr(value)
+    text = mask_secrets(repr(value))  # miss messages end up in CI logs
     return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -109,14 +109,14 @@ class Interception:
                 if interception.block_other_hosts and not request.extensions.get(FORWARDED):
                     raise interception.refuse(request)
                 return sync_original(self, request)
-            return transport.handle_request(request)
+            return transport.handle_request(request, via=self)  # forwarded: the app's own pool
 
         async def handle_async_request(self: Any, request: Any) -> Any:
             if request.extensions.get(FORWARDED) or not interception.matches(str(request.url)):
                 if interception.block_other_hosts and not request.extensions.get(FORWARDED):
                     raise interception.refuse(request)
                 return await async_original(self, request)
-            return await transport.handle_async_request(request)
+            return await transport.handle_async_request(request, via=self)
 
         http.HTTPTransport.handle_request = handle_request
         http.AsyncHTTPTransport.handle_async_request = handle_async_request

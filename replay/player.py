@@ -19,11 +19,13 @@ from replay import typed
 from replay.diff import json_diff
 from replay.errors import RecordingFileError, ReplayMiss, SecretInRecording
 from replay.keys import canonical
+from replay.miss_search import Bounded
 from replay.modes import MODES, Mode
 from replay.recording import Recording, dumps
 from replay.redaction import Redaction
+from replay.replayable import body_problems
 from replay.request import RequestInfo, request_info
-from replay.secrets import find_secrets
+from replay.secrets import find_in_stream, find_secrets
 from replay.stats import Stats
 
 __all__ = ["MODES", "Live", "Mode", "Player", "Record", "Route", "Saved", "Stats", "Store"]
@@ -144,6 +146,11 @@ class Player:
         """The first replayed recording holding an object that is not of its openai type,
         as an error message; checked only once a test has failed (replay does not validate)."""
         for recording in self.replayed:
+            for index, problem in body_problems(
+                recording.events, recording.is_streaming, recording.content_type, recording.status
+            )[:1]:
+                where = f"response.body[{index}]" if recording.is_streaming else "response.body"
+                return str(RecordingFileError(recording.source, f"{where} {problem}"))
             for index, problem in typed.invalid_elements(recording.events)[:1]:
                 return str(
                     RecordingFileError(recording.source, f"response.body[{index}]: {problem}")
@@ -156,7 +163,10 @@ class Player:
         path. SecretInRecording, and nothing written, when it holds what looks like a key."""
         recording.test = self.test
         text = dumps(recording)
-        secrets = find_secrets(text, self.redaction.compiled)
+        patterns = self.redaction.compiled
+        secrets = find_secrets(text, patterns)
+        if recording.is_streaming:  # a key the server streamed across several events
+            secrets += find_in_stream(recording.events, patterns)
         if secrets:
             where = self.store.describe(self.test, recording.key, index, recording.endpoint)
             raise SecretInRecording(
@@ -197,20 +207,22 @@ class Player:
     def _nearest(self, request: RequestInfo, shown: int = 12) -> str:
         """The recording of the same endpoint whose request differs least, and how."""
         best: tuple[int, str, list[str]] | None = None
-        for recording in self.store.neighbours(self.test, request.endpoint):
+        candidates = Bounded(self.store.neighbours(self.test, request.endpoint))  # never slow
+        for recording in candidates:
             if recording.method != request.method:
                 continue
             lines = json_diff(canonical(recording.body), canonical(request.body), "body")
             if best is None or len(lines) < best[0]:
                 best = (len(lines), recording.source or "?", lines)
+        searched = f" (searched {candidates.cut} only)" if candidates.cut else ""
         if best is None:
-            return f"\n  No recording of {request.method} {request.endpoint} exists yet."
+            return f"\n  No recording of {request.method} {request.endpoint} exists yet{searched}."
         count, source, lines = best
         more = [f"    ... and {count - shown} more"] if count > shown else []
         body = "\n".join([f"    {line}" for line in lines[:shown]] + more)
         if not lines:
             return (
-                f"\n  nearest recording: {source}\n  (the same body: the query string differs, "
-                "or the request was made more often than it was recorded)"
+                f"\n  nearest recording{searched}: {source}\n  (the same body: the query string "
+                "differs, or the request was made more often than it was recorded)"
             )
-        return f"\n  nearest recording: {source}\n  (recorded -> this request):\n{body}"
+        return f"\n  nearest recording{searched}: {source}\n  (recorded -> this request):\n{body}"

@@ -97,6 +97,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=[],
     )
     parser.addini(
+        "llm_replay_not_secret",
+        "header, query parameter and body field names that say key/token/secret/password but "
+        "hold no secret: written as they are instead of <redacted>",
+        type="linelist",
+        default=[],
+    )
+    parser.addini(
         "llm_replay_secret_patterns",
         "regular expressions of secrets: a recording holding a match is not written",
         type="linelist",
@@ -299,13 +306,17 @@ def pytest_runtest_makereport(
     excinfo = call.excinfo
     if not report.failed or excinfo is None:
         return report
+    from replay.secrets import mask_secrets  # messages reach CI logs: no key in them
+
+    patterns = item.config.stash[SETTINGS].redaction.compiled
     if isinstance(excinfo.value, ReplayFailure):
-        report.longrepr = f"{type(excinfo.value).__name__}: {excinfo.value}"
+        report.longrepr = mask_secrets(f"{type(excinfo.value).__name__}: {excinfo.value}", patterns)
     elif call.when == "call" and (player := item.stash.get(PLAYER, None)) is not None:
         # Replay does not validate; once a test failed, say if a recording it used was bad.
         bad = player.invalid_recording()
         if bad is not None:
-            report.longrepr = f"{bad}\nThe test then failed with {excinfo.exconly()}"
+            failure = f"{bad}\nThe test then failed with {excinfo.exconly()}"
+            report.longrepr = mask_secrets(failure, patterns)
     return report
 
 
@@ -347,7 +358,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         workeroutput["llm_replay_stats"] = stats.as_dict()
         return
     folder = config.stash[SETTINGS].recordings_dir
-    if not folder.is_dir() or not (stats.used or stats.missed or stats.tests):
+    if not _is_dir(folder) or not (stats.used or stats.missed or stats.tests):
         return
     from replay.usage import CACHE_KEY, Usage
 
@@ -380,6 +391,14 @@ def _keep(config: pytest.Config, key: str, document: dict[str, Any]) -> str | No
         except (OSError, pytest.PytestCacheWarning) as error:
             return f"it could not be written ({error})"
     return None
+
+
+def _is_dir(folder: Path) -> bool:
+    """Whether ``folder`` is a folder; False when even asking fails (a name too long)."""
+    try:
+        return folder.is_dir()
+    except OSError:
+        return False
 
 
 def _whole_suite_ran(session: pytest.Session, exitstatus: int) -> bool:
@@ -418,6 +437,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 def _report(config: pytest.Config, stats: Stats) -> list[str]:
     """The lines of the session report; none when there is nothing to say."""
+    from replay.secrets import mask_secrets  # the report may reach a CI log: no key in it
+
     lines = []
     if stats.replayed or stats.recorded or stats.missed or stats.live:
         live = f", {stats.live} live (not recorded)" if stats.live else ""
@@ -431,7 +452,7 @@ def _report(config: pytest.Config, stats: Stats) -> list[str]:
             f"{stats.unchanged} re-recorded with the same answer: their files were kept as "
             "they were"
         )
-    lines += [f"not of its openai type: {note}" for note in stats.untyped]
+    lines += [mask_secrets(f"not of its openai type: {note}") for note in stats.untyped]
     usage, not_kept = config.stash.get(LAST_RUN, (None, None))
     if not_kept is not None:
         lines.append(

@@ -2,9 +2,12 @@
 returns the finished recording to whoever drives it (the transport hands it to the
 ``Player``, which scans, writes and counts it). Pure.
 
-What counts as ended: the server closed a complete body, or a stream sent ``data: [DONE]``
-(the openai SDK stops reading there and closes the response). A stream closed before either
-is truncated and is not written: a recording is never a stream that merely stopped.
+What counts as ended (``replay.completeness``): a stream's protocol said so (``data: [DONE]``,
+after which the openai SDK stops reading and closes the response, or Anthropic's and the
+Responses API's last events), or the server ended a framed body cleanly. A stream closed
+before either is truncated and is not recorded: a recording is never a stream that merely
+stopped. A compressed body is kept decoded (``replay.content_decoding``).
+
 """
 
 from __future__ import annotations
@@ -15,11 +18,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from replay import jsonfast, sse, typed
+from replay.completeness import complete_at_end, ends_stream
+from replay.content_decoding import BodyDecoder
+from replay.errors import LLMReplayError
 from replay.recording import Recording
 from replay.request import RequestInfo
 
 LIBRARY = "pytest-llm-replay 0.1.0"
-DONE = "[DONE]"
 
 
 @dataclass(slots=True)
@@ -32,6 +37,8 @@ class Recorder:
     started: float
     server: str
     response_headers: dict[str, str] = field(default_factory=dict)
+    framed: bool = True  # content-length or chunked: the client raises if the body is cut
+    decoder: BodyDecoder = field(default_factory=BodyDecoder)  # undoes content-encoding
     problems: list[str] = field(default_factory=list)  # objects kept as plain JSON
     _parser: sse.SSEParser = field(default_factory=sse.SSEParser)
     _events: list[Any] = field(default_factory=list)
@@ -47,6 +54,10 @@ class Recorder:
 
     def feed(self, chunk: bytes) -> None:
         """Take one chunk the caller has just been handed."""
+        self._take(self.decoder.feed(chunk) if self.decoder.decodes else chunk)
+
+    def _take(self, chunk: bytes) -> None:
+        """Keep decoded bytes: the body's, or the events they complete."""
         if not self.is_streaming:
             self._body.append(chunk)
             return
@@ -54,11 +65,17 @@ class Recorder:
             self._add(event.data)
 
     def finish(self) -> Recording | None:
-        """The server ended the body: the recording of what came (None if already closed)."""
+        """The server ended the body: the recording of what came, if it is whole (None if
+        truncated or already closed)."""
+        if self.decoder.decodes:
+            self._take(self.decoder.flush())
         if self.is_streaming:
             for event in self._parser.finish():
                 self._add(event.data)
-        self._done = True
+        body = None if self.is_streaming else b"".join(self._body)
+        self._done = self._done or complete_at_end(
+            self.framed, self.is_streaming, self.content_type, body
+        )
         return self.close()
 
     def close(self) -> Recording | None:
@@ -67,6 +84,9 @@ class Recorder:
         if self._closed:
             return None
         self._closed = True
+        if self._done and self.decoder.problem is not None:
+            raise LLMReplayError(f"pytest-llm-replay: did not record {self.request.url}: "
+                                 f"{self.decoder.problem}")  # fmt: skip
         return self._recording() if self._done else None
 
     def _add(self, data: str) -> None:
@@ -75,7 +95,7 @@ class Recorder:
         # machine while it generates.
         self._event_ms.append(self._elapsed_ms())
         self._events.append(data)
-        if data == DONE:
+        if ends_stream(data):
             self._done = True
 
     def _element(self, text: str) -> tuple[Any, bool]:

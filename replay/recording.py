@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 from replay import jsonfast, sse, typed
 from replay.errors import RecordingFileError
 from replay.keys import normalize_endpoint, request_key, without_fields
+from replay.replayable import header_problem
 
 FORMAT_VERSION = 2
 READABLE_VERSIONS = (1, 2)  # version 1: the flat layout, no owner (read as shared)
@@ -279,6 +280,9 @@ def from_json(
         plain=plain,
         test=test,
     )
+    problem = header_problem(recording.content_type, recording.response_headers)
+    if problem is not None:
+        raise RecordingFileError(source, problem)
     stored_key, key = document.get("key"), recording.key
     if native and stored_key != key:
         raise RecordingFileError(

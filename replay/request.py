@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from replay.keys import normalize_endpoint, parse_body, request_key, without_fields
-from replay.redaction import Redaction
+from replay.redaction import REDACTED, Redaction
 
 
 @dataclass(slots=True)
@@ -28,10 +28,14 @@ class RequestInfo:
 
     @property
     def headers(self) -> list[tuple[str, str]]:
-        """The headers without those the user redacts; the recording leaves out secrets and
-        transport noise (``Recording``). Worked out only when recording."""
+        """The headers without those the user redacts, and those whose name says secret as
+        ``<redacted>``; the recording leaves out secret headers and transport noise
+        (``Recording``). Worked out only when recording."""
+        redaction = self.redaction
         return [
-            (name, value) for name, value in self.raw_headers if self.redaction.keep_header(name)
+            (name, REDACTED if redaction.is_secret(name) else value)
+            for name, value in self.raw_headers
+            if redaction.keep_header(name)
         ]
 
 
@@ -46,10 +50,11 @@ def request_info(
     """Hash and describe a request: redacted fields replaced, ignored fields left out of the
     hash (but kept in the recording)."""
     redaction = redaction or Redaction()
+    url = redaction.url(url)  # no password, no query parameter named like a secret
     parts = urlsplit(url)
     endpoint = normalize_endpoint(parts.path)
     parsed, plain = parse_body(content)
-    body = redaction.body(parsed)
+    body = redaction.body(parsed, content)
     return RequestInfo(
         method=method.upper(),
         url=url,

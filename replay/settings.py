@@ -54,6 +54,7 @@ class Settings:
                 headers=frozenset(config.getini("llm_replay_redact_headers")),
                 body_fields=tuple(config.getini("llm_replay_redact_body")),
                 secret_patterns=tuple(config.getini("llm_replay_secret_patterns")),
+                not_secret=frozenset(config.getini("llm_replay_not_secret")),
             )
         except re.error as error:
             raise pytest.UsageError(

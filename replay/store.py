@@ -15,8 +15,11 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from replay.errors import RecordingFileError
+from replay.errors import LLMReplayError, RecordingFileError
+from replay.file_reading import UnreadableFile, read_recording
+from replay.folder_problems import folder_problem
 from replay.layout import endpoint_folder, endpoint_name, relative_path, scope_folder, v1_path
+from replay.miss_search import MAX_FILE_BYTES
 from replay.player import Saved
 from replay.recording import Recording, dumps, loads
 from replay.volatile import same_answer
@@ -40,11 +43,15 @@ class DirectoryStore:
 
     def _read(self, path: str, key: str) -> Recording | None:
         try:
-            with open(path, "rb") as file:
-                data = file.read()
+            data = read_recording(path)  # a regular file of bounded size, or an error
         except FileNotFoundError:
             return None
+        except UnreadableFile as error:
+            raise RecordingFileError(path, error.problem) from None
         except OSError as error:
+            problem = folder_problem(self.root, path, error, writing=False)
+            if problem is not None:
+                raise LLMReplayError(problem) from None
             raise RecordingFileError(path, f"it cannot be read ({error.strerror})") from None
         return loads(data, path, expected_key=key)
 
@@ -57,7 +64,11 @@ class DirectoryStore:
         old = self._previous(str(path), recording.key)
         if old is not None and same_answer(old, recording):
             return Saved(str(path), written=False)
-        write_atomic(path, dumps(recording) if text is None else text)
+        try:
+            write_atomic(path, dumps(recording) if text is None else text)
+        except OSError as error:
+            problem = folder_problem(self.root, str(path), error, writing=True)
+            raise LLMReplayError(problem or str(error)) from None
         return Saved(str(path), written=True)
 
     def _previous(self, path: str, key: str) -> Recording | None:
@@ -83,8 +94,8 @@ class DirectoryStore:
 def _readable(paths: Iterable[Path]) -> Iterator[Recording]:
     for path in paths:
         try:
-            yield loads(path.read_bytes(), str(path))
-        except (OSError, RecordingFileError):
+            yield loads(read_recording(path, MAX_FILE_BYTES), str(path))
+        except (OSError, UnreadableFile, RecordingFileError):
             continue
 
 
@@ -99,7 +110,7 @@ class MemoryStore:
     @classmethod
     def from_files(cls, paths: Iterable[str | os.PathLike[str]]) -> MemoryStore:
         """Load recording files (native or llama-stack); identical requests keep file order."""
-        return cls(loads(Path(path).read_bytes(), str(path)) for path in paths)
+        return cls(loads(_read(path), str(path)) for path in paths)
 
     def add(self, recording: Recording) -> None:
         """Keep ``recording`` after those of the same request (and test) already held."""
@@ -125,6 +136,13 @@ class MemoryStore:
             for r in self._recordings.values()
             if r.endpoint == endpoint and r.test in (test, None)
         )
+
+
+def _read(path: str | os.PathLike[str]) -> bytes:
+    try:
+        return read_recording(path)
+    except UnreadableFile as error:
+        raise RecordingFileError(path, error.problem) from None
 
 
 def write_atomic(path: Path, text: str) -> None:

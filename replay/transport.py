@@ -8,19 +8,29 @@ subclasses both ``SyncByteStream`` and ``AsyncByteStream`` (as ``httpx.ByteStrea
 Replay delivers a recorded stream event by event as the caller iterates. Recording wraps the
 real transport: every chunk goes to the caller the moment it arrives and to the ``Recorder``,
 which writes the file once the response has ended.
+
+A request intercepted from the application's own client is forwarded through that client's
+transport (``via``): its connections live in the application's event loop and close with its
+client. Otherwise async requests go through one real transport per event loop: a connection
+opened in one loop cannot be used from another (two ``asyncio.run`` calls in one test, each
+with its own client, would otherwise meet "Event loop is closed").
 """
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import time
-from collections.abc import AsyncIterator, Iterator
+import weakref
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from types import ModuleType
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from replay.completeness import framed
+from replay.content_decoding import BodyDecoder
 from replay.errors import LLMReplayError, ReplayFailure
 from replay.player import Live, Player
 from replay.recorder import Recorder
@@ -91,6 +101,13 @@ def _ssl_context(http: Any) -> Any:
     return http.create_ssl_context()
 
 
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:  # another async library (trio): one transport serves it
+        return None
+
+
 def _server_of(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
@@ -125,29 +142,32 @@ def _build(http: Any) -> type:
             for chunk in self._inner:
                 self._recorder.feed(chunk)
                 yield chunk
-            self._save(self._recorder.finish())
+            self._save(self._recorder.finish)
 
         async def __aiter__(self) -> AsyncIterator[bytes]:
             async for chunk in self._inner:
                 self._recorder.feed(chunk)
                 yield chunk
-            self._save(self._recorder.finish())
+            self._save(self._recorder.finish)
 
         def close(self) -> None:
             try:
                 self._inner.close()
             finally:
-                self._save(self._recorder.close())
+                self._save(self._recorder.close)
 
         async def aclose(self) -> None:
             try:
                 await self._inner.aclose()
             finally:
-                self._save(self._recorder.close())
+                self._save(self._recorder.close)
 
-        def _save(self, recording: Recording | None) -> None:
-            if recording is not None:
-                with surfaced():
+        def _save(self, finished: Callable[[], Recording | None]) -> None:
+            """The recorder's recording, once the body ended, to the player to keep (a body
+            the recorder cannot keep raises, as a ``ReplayFailure``)."""
+            with surfaced():
+                recording = finished()
+                if recording is not None:
                     self._player.save(recording, self._index, self._recorder.problems)
 
     class LLMReplayTransport(http.BaseTransport, http.AsyncBaseTransport):  # type: ignore[misc]
@@ -156,26 +176,31 @@ def _build(http: Any) -> type:
         def __init__(self, player: Player, *, real: Any = None, async_real: Any = None) -> None:
             self.player = player
             self._real = real
-            self._async_real = async_real
+            self._async_real = async_real  # given: used from every loop
+            # Made here: one per event loop, keyed by the loop's id, with the loop's weakref.
+            self._per_loop: dict[int, tuple[weakref.ref[Any] | None, Any]] = {}
 
-        def handle_request(self, request: Any) -> Any:
+        def handle_request(self, request: Any, via: Any = None) -> Any:
+            """``via``: the application's own transport, when its request was intercepted:
+            forwarded requests use its connections, which its client closes."""
             info, route = self._decide(request, request.read())
             if isinstance(route, Recording):
                 return self._replayed(request, route)
-            self._real = self._real or http.HTTPTransport(verify=_ssl_context(http))
+            if via is None:
+                self._real = self._real or http.HTTPTransport(verify=_ssl_context(http))
             started = self._prepare(request, route)
-            response = self._real.handle_request(request)
+            response = (via or self._real).handle_request(request)
             return self._passed_on(request, response, info, route, started)
 
-        async def handle_async_request(self, request: Any) -> Any:
+        async def handle_async_request(self, request: Any, via: Any = None) -> Any:
+            """``via`` as for ``handle_request``: its connections belong to the event loop
+            the application's client runs in."""
             info, route = self._decide(request, await request.aread())
             if isinstance(route, Recording):
                 return self._replayed(request, route)
-            self._async_real = self._async_real or http.AsyncHTTPTransport(
-                verify=_ssl_context(http)
-            )
+            real = via or self._async_real or self._loop_transport()
             started = self._prepare(request, route)
-            response = await self._async_real.handle_async_request(request)
+            response = await real.handle_async_request(request)
             return self._passed_on(request, response, info, route, started)
 
         def _decide(self, request: Any, content: bytes) -> tuple[RequestInfo, Any]:
@@ -189,6 +214,21 @@ def _build(http: Any) -> type:
                     self.player.before_forward()
             return info, route
 
+        def _loop_transport(self) -> Any:
+            """The real async transport of the running event loop; those of loops that ended
+            are let go (their connections died with their loop)."""
+            loop = _running_loop()
+            for key, (ref, _) in list(self._per_loop.items()):
+                gone = ref is not None and ((old := ref()) is None or old.is_closed())
+                if gone:
+                    del self._per_loop[key]
+            entry = self._per_loop.get(id(loop))
+            if entry is None:
+                transport = http.AsyncHTTPTransport(verify=_ssl_context(http))
+                entry = (weakref.ref(loop) if loop is not None else None, transport)
+                self._per_loop[id(loop)] = entry
+            return entry[1]
+
         def close(self) -> None:
             if self._real is not None:
                 self._real.close()
@@ -196,6 +236,9 @@ def _build(http: Any) -> type:
         async def aclose(self) -> None:
             if self._async_real is not None:
                 await self._async_real.aclose()
+            entry = self._per_loop.pop(id(_running_loop()), None)
+            if entry is not None:
+                await entry[1].aclose()
 
         @staticmethod
         def _replayed(request: Any, recording: Recording) -> Any:
@@ -230,6 +273,8 @@ def _build(http: Any) -> type:
                 started=started,
                 server=_server_of(info.url),
                 response_headers=dict(response.headers.multi_items()),
+                framed=framed(response.headers, response.extensions.get("http_version")),
+                decoder=BodyDecoder(response.headers.get("content-encoding", "")),
             )
             return http.Response(
                 status_code=response.status_code,

@@ -9,8 +9,14 @@ import pytest
 
 from replay.errors import ReplayFailure
 from replay.player import Player
-from replay.redaction import REDACTED, Redaction
-from replay.secrets import BUILTIN_PATTERNS, compile_patterns, find_secrets
+from replay.redaction import REDACTED, Redaction, secret_name
+from replay.secrets import (
+    BUILTIN_PATTERNS,
+    compile_patterns,
+    find_in_stream,
+    find_secrets,
+    mask_secrets,
+)
 from replay.store import DirectoryStore
 from replay.transport import FLAVOURS, Flavour, flavour_module, replay_transport
 
@@ -116,3 +122,59 @@ def test_configured_headers_and_fields_are_not_written(tmp_path: Path) -> None:
     replaying = Player(DirectoryStore(tmp_path), "replay", redaction=redaction)
     again = flavour_module(flavour).Client(transport=replay_transport(replaying, flavour))
     assert again.post("http://h/v1/chat/completions", json={"model": "m", "note": "other"}).json()
+
+
+@pytest.mark.parametrize(
+    ("name", "secret"),
+    [
+        ("api_key", True), ("api-key", True), ("apiKey", True), ("key", True),
+        ("token", True), ("access_token", True), ("x-goog-api-key", True),
+        ("x-auth-token", True), ("client_secret", True), ("db_password", True),
+        ("AccessToken", True), ("max_tokens", False), ("completion_tokens", False),
+        ("monkey", False), ("top_k", False), ("x-request-id", False), ("user", False),
+    ],
+)  # fmt: skip
+def test_names_that_say_secret(name: str, secret: bool) -> None:
+    assert secret_name(name) is secret
+
+
+def test_a_name_kept_and_the_cache_key_are_not_redacted() -> None:
+    redaction = Redaction(not_secret=frozenset({"Session_Token"}))
+    body = {"session_token": "a", "prompt_cache_key": "b", "api_key": "c"}
+    assert redaction.body(body) == {**body, "api_key": REDACTED}
+
+
+def test_urls_lose_their_password_and_secret_query_values_only() -> None:
+    url = "http://u:pw@127.0.0.1:8/v1/x?api_key=k1&q=sk%2Dx&token&access_token=t&n=1"
+    assert Redaction().url(url) == (
+        "http://127.0.0.1:8/v1/x?api_key=<redacted>&q=sk%2Dx&token=<redacted>"
+        "&access_token=<redacted>&n=1"
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x-request-id: req-" + KEYS["OpenAI API key"],
+        "q=" + KEYS["OpenAI API key"].replace("-", "%2D"),
+        "note=\\\\u0073" + KEYS["OpenAI API key"][1:],
+        "note=\\u0073" + KEYS["OpenAI API key"][1:],
+    ],
+)
+def test_keys_in_disguise_are_found(text: str) -> None:
+    [finding] = find_secrets(text, compile_patterns())
+    assert "OpenAI API key 'sk-pro…'" in finding
+
+
+def test_a_key_streamed_across_deltas_is_found_in_the_joined_text() -> None:
+    key = KEYS["OpenAI API key"]
+    events = [{"choices": [{"delta": {"content": part}}]} for part in ("is ", key[:5], key[5:])]
+    events.append("[DONE]")
+    assert all(find_secrets(str(event), compile_patterns()) == [] for event in events)
+    [finding] = find_in_stream(events, compile_patterns())
+    assert "choices[0].delta.content" in finding and key not in finding
+
+
+def test_mask_secrets_leaves_no_key_and_the_rest_of_the_text() -> None:
+    text = f"~ body.user: 'u' -> '{KEYS['OpenAI API key']}' and {KEYS['AWS access key id']}"
+    assert mask_secrets(text) == "~ body.user: 'u' -> 'sk-pro…' and AKIAIO…"
