@@ -4,11 +4,14 @@ test's record/replay ``Player``."""
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from replay.modes import Mode
 from replay.player import Player
 from replay.transport import Flavour, default_flavour, flavour_module, replay_transport
+
+if TYPE_CHECKING:
+    from replay.shaping import Shaping
 
 REPLAY_API_KEY = "llm-replay-no-key"
 # httpx's default of 5 s is short for a model answering on a CPU; openai's own default is 600.
@@ -35,15 +38,50 @@ class LLMReplay:
         """``replay``, ``record``, ``missing`` or ``live``."""
         return self._player.mode
 
-    def transport(self, flavour: Flavour | None = None) -> Any:
-        """A transport for ``httpx.Client(transport=...)`` (or httpx2's)."""
-        transport = replay_transport(self._player, flavour)
+    def transport(
+        self,
+        flavour: Flavour | None = None,
+        *,
+        pace: float | None = None,
+        chunking: str | None = None,
+        faults: list[Any] | None = None,
+    ) -> Any:
+        """A transport for ``httpx.Client(transport=...)`` (or httpx2's). ``pace``,
+        ``chunking`` and ``faults``, where given, replace the test's (marker, ini, command
+        line) for this transport's replayed answers; its faults are counted on their own."""
+        transport = replay_transport(
+            self._player, flavour, shaping=self._shaping(pace, chunking, faults)
+        )
         self._opened.append(transport)
         return transport
 
-    def async_transport(self, flavour: Flavour | None = None) -> Any:
-        """A transport for ``httpx.AsyncClient(transport=...)`` (or httpx2's)."""
-        return replay_transport(self._player, flavour)
+    def async_transport(
+        self,
+        flavour: Flavour | None = None,
+        *,
+        pace: float | None = None,
+        chunking: str | None = None,
+        faults: list[Any] | None = None,
+    ) -> Any:
+        """A transport for ``httpx.AsyncClient(transport=...)`` (or httpx2's); the shaping
+        options as for ``transport``."""
+        return replay_transport(
+            self._player, flavour, shaping=self._shaping(pace, chunking, faults)
+        )
+
+    def _shaping(self, pace: object, chunking: object, faults: object) -> Shaping | None:
+        """The test's shaping with the given options replaced; None if none is given."""
+        if pace is None and chunking is None and faults is None:
+            return None
+        from replay.shaping import Shaping
+
+        shaper = self._player.shaper
+        base = shaper.shaping if shaper is not None else Shaping()
+        return Shaping.of(
+            base.pace if pace is None else pace,
+            base.chunking if chunking is None else chunking,
+            base.faults if faults is None else faults,
+        )
 
     def http_client(self, flavour: Flavour | None = None, **kwargs: Any) -> Any:
         """An ``httpx.Client`` (or ``httpx2.Client``) on the record/replay transport."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from replay import typed
 from replay.diff import json_diff
@@ -21,6 +22,9 @@ from replay.recording import Recording
 from replay.redaction import Redaction
 from replay.stats import Stats
 from replay.store import Store
+
+if TYPE_CHECKING:
+    from replay.shaping import Shaper
 
 __all__ = ["MODES", "Live", "Mode", "Player", "Record", "Route", "Stats"]
 
@@ -54,6 +58,7 @@ class Player:
         redaction: Redaction | None = None,
         ignore_fields: tuple[str, ...] = (),
         before_forward: Callable[[], None] = lambda: None,
+        shaper: Shaper | None = None,
     ) -> None:
         self.store = store
         self.redaction = redaction or Redaction()
@@ -63,6 +68,7 @@ class Player:
         self.allow_repeats = allow_repeats
         self.record_hint = record_hint
         self.stats = stats if stats is not None else Stats()
+        self.shaper = shaper  # pace, chunking and faults of replayed answers (replay.shaping)
         self._seen: dict[str, int] = {}
         self.replayed: list[Recording] = []  # this test's, to explain a failure
         self._lock = threading.Lock()

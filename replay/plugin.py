@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from replay.fixture import LLMReplay
     from replay.player import Player
     from replay.server import LazyServer
+    from replay.shaping import Shaper
 
 # The replay core, the server launcher and the usage file are imported where they are first
 # needed, not here: a pytest run whose tests do not use the plugin pays almost nothing for it.
@@ -27,11 +28,15 @@ if TYPE_CHECKING:
 SETTINGS = pytest.StashKey[Settings]()
 STATS = pytest.StashKey[Stats]()
 DESELECTED = pytest.StashKey[list[int]]()
+SEED = pytest.StashKey[int]()
 PLAYER: pytest.StashKey[Player] = pytest.StashKey()
 MARKER_OPTIONS = {
     "allow_repeats": "replay the first recording of a request made more often than recorded",
     "ignore_fields": "JSON paths of request body fields left out of the request hash",
     "block_other_hosts": "fail requests to hosts other than the LLM server",
+    "pace": "replay events at their recorded times times this factor (0: at once)",
+    "chunking": "event, bytes:N, merged, random or random:SEED: how replayed bodies are cut",
+    "faults": "FailWith/CutAfter/DelayFirstByte objects or dicts: errors injected into replay",
 }
 UNUSED_SHOWN = 20
 
@@ -68,10 +73,28 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         dest="llm_replay_dir",
         help="folder of recordings, relative to the rootdir (default: recordings)",
     )
+    group.addoption(
+        "--llm-pace",
+        dest="llm_replay_pace",
+        help="replay events at their recorded times times this factor (default 0: at once)",
+    )
+    group.addoption(
+        "--llm-chunking",
+        dest="llm_replay_chunking",
+        help="cut replayed bodies: event (default), bytes:N, merged, random or random:SEED",
+    )
+    group.addoption(
+        "--llm-seed",
+        dest="llm_replay_seed",
+        type=int,
+        help="seed of random chunking (default: a new one each session, shown in the report)",
+    )
     parser.addini("llm_replay_record_mode", "default record mode", default="")
     parser.addini("llm_replay_server_url", "OpenAI-compatible server to record against", default="")
     parser.addini("llm_replay_model", "GGUF model for the auto-started server", default="")
     parser.addini("llm_replay_dir", "folder of recordings under the rootdir", default="recordings")
+    parser.addini("llm_replay_pace", "pace factor of replayed events (0: at once)", default="")
+    parser.addini("llm_replay_chunking", "how replayed bodies are cut (event)", default="")
     parser.addini(
         "llm_replay_ignore_fields",
         "dotted paths of request body fields left out of the request hash (e.g. user)",
@@ -107,6 +130,26 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[SETTINGS] = Settings.from_config(config)
     config.stash[STATS] = Stats()
     config.stash[DESELECTED] = [0]
+    config.stash[SEED] = _session_seed(config)
+
+
+def _session_seed(config: pytest.Config) -> int:
+    """The random-chunking seed: --llm-seed, the xdist controller's, or a new one."""
+    given: int | None = config.getoption("llm_replay_seed")
+    if given is not None:
+        return given
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None and "llm_replay_seed" in workerinput:
+        return int(workerinput["llm_replay_seed"])
+    import random
+
+    return random.SystemRandom().randrange(10**9)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """pytest-xdist controller: every worker cuts with the session's seed."""
+    node.workerinput["llm_replay_seed"] = node.config.stash[SEED]
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -171,6 +214,7 @@ def llm_replay(
         base_url = settings.server_url or REPLAY_BASE_URL
         model = model_alias(settings.model_path) if settings.model_path else DEFAULT_MODEL_ALIAS
     options = _marker_options(request)
+    shaper = _shaper(request, settings, options)
     player = Player(
         DirectoryStore(settings.recordings_dir),
         settings.mode,
@@ -180,6 +224,7 @@ def llm_replay(
         redaction=settings.redaction,
         ignore_fields=settings.ignore_fields + tuple(options.get("ignore_fields", ())),
         before_forward=server.ensure if server is not None else lambda: None,
+        shaper=shaper,
     )
     monkeypatch.setenv("OPENAI_BASE_URL", base_url)
     if settings.mode == "replay" or not os.environ.get("OPENAI_API_KEY"):
@@ -225,6 +270,33 @@ def _marker_options(request: pytest.FixtureRequest) -> dict[str, Any]:
             pytrace=False,
         )
     return options
+
+
+def _shaper(
+    request: pytest.FixtureRequest, settings: Settings, options: dict[str, Any]
+) -> Shaper | None:
+    """The test's shaping (the marker's options over the ini and command line), or None for
+    plain replay."""
+    if not ({"pace", "chunking", "faults"} & options.keys()) and settings.shaping is None:
+        return None
+    from replay.shaping import Shaper, Shaping, seed_of_test
+
+    base = settings.shaping or Shaping()
+    try:
+        shaping = Shaping.of(
+            options.get("pace", base.pace),
+            options.get("chunking", base.chunking),
+            options.get("faults", base.faults),
+        )
+    except LLMReplayError as error:
+        pytest.fail(f"{error} (in @pytest.mark.llm_replay of {request.node.nodeid})", pytrace=False)
+    if shaping.is_default:
+        return None
+    stats, nodeid = request.config.stash[STATS], request.node.nodeid
+    if shaping.chunking.mode == "random" and shaping.chunking.seed is None:
+        stats.random_chunked += 1
+    seed = seed_of_test(request.config.stash[SEED], nodeid)
+    return Shaper(shaping, seed, on_event=lambda note: stats.faults.append(f"{nodeid}: {note}"))
 
 
 def _record_hint(request: pytest.FixtureRequest) -> str:
@@ -302,12 +374,30 @@ def _relative(path: str, folder: Path) -> str:
         return path
 
 
+def _report_shaping(terminalreporter: pytest.TerminalReporter, stats: Stats, seed: int) -> None:
+    """The faults injected (each with its test and request), and the seed of random chunking."""
+    if stats.faults:
+        terminalreporter.write_line(f"{len(stats.faults)} faults injected:")
+        counts: dict[str, int] = {}
+        for note in stats.faults:
+            counts[note] = counts.get(note, 0) + 1
+        for note, count in counts.items():
+            terminalreporter.write_line(f"  {count} x {note}")
+    if stats.random_chunked:
+        terminalreporter.write_line(
+            f"random chunking in {stats.random_chunked} tests with seed {seed}; cut the same "
+            f"way again with: pytest --llm-seed {seed}"
+        )
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     config = terminalreporter.config
     if hasattr(config, "workeroutput"):
         return
     stats = config.stash.get(STATS, None)
-    if stats is None or not (stats.replayed or stats.recorded or stats.missed or stats.live):
+    if stats is None or not (
+        stats.replayed or stats.recorded or stats.missed or stats.live or stats.faults
+    ):
         return
     terminalreporter.section("llm-replay")
     live = f", {stats.live} live (not recorded)" if stats.live else ""
@@ -320,6 +410,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         )
     for note in stats.untyped:
         terminalreporter.write_line(f"not of its openai type: {note}")
+    _report_shaping(terminalreporter, stats, config.stash[SEED])
     from replay.usage import Usage, all_recordings
 
     folder = config.stash[SETTINGS].recordings_dir

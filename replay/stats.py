@@ -19,14 +19,17 @@ class Stats:
     written: list[str] = field(default_factory=list)
     untyped: list[str] = field(default_factory=list)
     used: set[str] = field(default_factory=set)
+    faults: list[str] = field(default_factory=list)  # "<test id>: <fault> on <request>"
+    random_chunked: int = 0  # tests whose bodies were cut with the session's random seed
 
     def merge(self, other: dict[str, Any]) -> None:
         """Add the stats a pytest-xdist worker sent (``as_dict``)."""
-        for name in ("replayed", "recorded", "missed", "live"):
+        for name in ("replayed", "recorded", "missed", "live", "random_chunked"):
             setattr(self, name, getattr(self, name) + int(other.get(name, 0)))
         self.written += list(other.get("written", []))
         self.untyped += list(other.get("untyped", []))
         self.used |= set(other.get("used", []))
+        self.faults += list(other.get("faults", []))
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data, to cross from an xdist worker to the controller."""
@@ -38,4 +41,6 @@ class Stats:
             "written": self.written,
             "untyped": self.untyped,
             "used": sorted(self.used),
+            "faults": self.faults,
+            "random_chunked": self.random_chunked,
         }

@@ -18,13 +18,16 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from functools import cache
 from types import ModuleType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 from replay.errors import LLMReplayError, ReplayFailure
 from replay.player import Live, Player
 from replay.recorder import Recorder, RequestInfo
 from replay.recording import Recording
+
+if TYPE_CHECKING:
+    from replay.shaping import Shaper, Shaping
 
 Flavour = Literal["httpx", "httpx2"]
 # Marks a request the recorder forwards to the real server, so that interception passes it.
@@ -62,9 +65,12 @@ def default_flavour() -> Flavour:
         return "httpx2"
 
 
-def replay_transport(player: Player, flavour: Flavour | None = None, **real: Any) -> Any:
-    """A transport of ``flavour`` (``httpx.BaseTransport`` and ``AsyncBaseTransport``)."""
-    return transport_class(flavour or default_flavour())(player, **real)
+def replay_transport(
+    player: Player, flavour: Flavour | None = None, *, shaping: Shaping | None = None, **real: Any
+) -> Any:
+    """A transport of ``flavour`` (``httpx.BaseTransport`` and ``AsyncBaseTransport``).
+    ``shaping`` (pace, chunking, faults of replayed answers) replaces the player's."""
+    return transport_class(flavour or default_flavour())(player, shaping=shaping, **real)
 
 
 def transport_class(flavour: Flavour) -> Any:
@@ -148,12 +154,31 @@ def _build(http: Any) -> type:
     class LLMReplayTransport(http.BaseTransport, http.AsyncBaseTransport):  # type: ignore[misc]
         """Answers from recordings, or from the real server through ``real``/``async_real``."""
 
-        def __init__(self, player: Player, *, real: Any = None, async_real: Any = None) -> None:
+        def __init__(
+            self,
+            player: Player,
+            *,
+            real: Any = None,
+            async_real: Any = None,
+            shaping: Shaping | None = None,
+        ) -> None:
             self.player = player
             self._real = real
             self._async_real = async_real
+            self._shaper: Shaper | None = player.shaper
+            if shaping is not None:
+                from replay.shaping import Shaper
+
+                self._shaper = Shaper.for_player(shaping, player)
 
         def handle_request(self, request: Any) -> Any:
+            if self._shaper is not None:  # pace, chunking, faults: replay.delivery
+                from replay import delivery
+
+                head = self._shaper.head(request.method, delivery.endpoint_of(request))
+                delivery.wait(http, request, head.delay)
+                if head.failure is not None:
+                    return delivery.failure_response(http, request, head.failure)
             info, route = self._decide(request, request.read())
             if isinstance(route, Recording):
                 return self._replayed(request, route)
@@ -163,6 +188,13 @@ def _build(http: Any) -> type:
             return self._passed_on(request, response, info, route, started)
 
         async def handle_async_request(self, request: Any) -> Any:
+            if self._shaper is not None:
+                from replay import delivery
+
+                head = self._shaper.head(request.method, delivery.endpoint_of(request))
+                await delivery.async_wait(http, request, head.delay)
+                if head.failure is not None:
+                    return delivery.failure_response(http, request, head.failure)
             info, route = self._decide(request, await request.aread())
             if isinstance(route, Recording):
                 return self._replayed(request, route)
@@ -192,15 +224,20 @@ def _build(http: Any) -> type:
             if self._async_real is not None:
                 await self._async_real.aclose()
 
-        @staticmethod
-        def _replayed(request: Any, recording: Recording) -> Any:
+        def _replayed(self, request: Any, recording: Recording) -> Any:
+            if self._shaper is None:
+                stream = ReplayStream(recording)
+            else:
+                from replay.delivery import shaped_stream
+
+                stream = shaped_stream(http, self._shaper, recording, request)
             return http.Response(
                 status_code=recording.status,
                 headers=[
                     ("content-type", recording.content_type),
                     *recording.response_headers.items(),
                 ],
-                stream=ReplayStream(recording),
+                stream=stream,
                 request=request,
             )
 
