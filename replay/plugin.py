@@ -234,7 +234,9 @@ def llm_replay(
     )
     interception.start()
     request.node.stash[PLAYER] = player
-    handle = LLMReplay(player, base_url, model)
+    handle = LLMReplay(
+        player, base_url, model, seed=config.stash[SEED], test_id=request.node.nodeid
+    )
     try:
         yield handle
     finally:
@@ -279,7 +281,7 @@ def _shaper(
     plain replay."""
     if not ({"pace", "chunking", "faults"} & options.keys()) and settings.shaping is None:
         return None
-    from replay.shaping import Shaper, Shaping, seed_of_test
+    from replay.shaping import Shaping, shaper_of_test
 
     base = settings.shaping or Shaping()
     try:
@@ -290,13 +292,13 @@ def _shaper(
         )
     except LLMReplayError as error:
         pytest.fail(f"{error} (in @pytest.mark.llm_replay of {request.node.nodeid})", pytrace=False)
-    if shaping.is_default:
-        return None
-    stats, nodeid = request.config.stash[STATS], request.node.nodeid
-    if shaping.chunking.mode == "random" and shaping.chunking.seed is None:
-        stats.random_chunked += 1
-    seed = seed_of_test(request.config.stash[SEED], nodeid)
-    return Shaper(shaping, seed, on_event=lambda note: stats.faults.append(f"{nodeid}: {note}"))
+    return shaper_of_test(shaping, request.config.stash[STATS], _seed(request), request.node.nodeid)
+
+
+def _seed(request: pytest.FixtureRequest) -> int:
+    from replay.shaping import seed_of_test
+
+    return seed_of_test(request.config.stash[SEED], request.node.nodeid)
 
 
 def _record_hint(request: pytest.FixtureRequest) -> str:

@@ -23,8 +23,9 @@ from replay.keys import normalize_endpoint
 
 if TYPE_CHECKING:
     from replay.player import Player
+    from replay.stats import Stats
 
-__all__ = ["Delivery", "Head", "Shaper", "Shaping", "seed_of_test"]
+__all__ = ["Delivery", "Head", "Shaper", "Shaping", "seed_of_test", "shaper_of_test"]
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,16 @@ class Delivery:
 
     pieces: list[tuple[float, bytes]]
     cut: bool = False
+
+
+def shaper_of_test(shaping: Shaping, stats: Stats, seed: int, test_id: str) -> Shaper | None:
+    """The shaper of one test of a pytest session: faults and random chunking counted in the
+    session's stats under the test's id; None if ``shaping`` changes nothing."""
+    if shaping.is_default:
+        return None
+    if shaping.chunking.mode == "random" and shaping.chunking.seed is None:
+        stats.random_chunked += 1
+    return Shaper(shaping, seed, on_event=lambda note: stats.faults.append(f"{test_id}: {note}"))
 
 
 class Shaper:

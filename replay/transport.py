@@ -66,10 +66,15 @@ def default_flavour() -> Flavour:
 
 
 def replay_transport(
-    player: Player, flavour: Flavour | None = None, *, shaping: Shaping | None = None, **real: Any
+    player: Player,
+    flavour: Flavour | None = None,
+    *,
+    shaping: Shaping | Shaper | None = None,
+    **real: Any,
 ) -> Any:
     """A transport of ``flavour`` (``httpx.BaseTransport`` and ``AsyncBaseTransport``).
-    ``shaping`` (pace, chunking, faults of replayed answers) replaces the player's."""
+    ``shaping`` (pace, chunking, faults of replayed answers) replaces the player's; the
+    plugin passes a test's ``Shaper`` instead, to count its faults in the report."""
     return transport_class(flavour or default_flavour())(player, shaping=shaping, **real)
 
 
@@ -160,7 +165,7 @@ def _build(http: Any) -> type:
             *,
             real: Any = None,
             async_real: Any = None,
-            shaping: Shaping | None = None,
+            shaping: Shaping | Shaper | None = None,
         ) -> None:
             self.player = player
             self._real = real
@@ -169,7 +174,9 @@ def _build(http: Any) -> type:
             if shaping is not None:
                 from replay.shaping import Shaper
 
-                self._shaper = Shaper.for_player(shaping, player)
+                self._shaper = (
+                    shaping if isinstance(shaping, Shaper) else Shaper.for_player(shaping, player)
+                )
 
         def handle_request(self, request: Any) -> Any:
             if self._shaper is not None:  # pace, chunking, faults: replay.delivery
