@@ -81,10 +81,10 @@ def rechunk(events: Sequence[bytes], chunking: Chunking, seed: int = 0) -> list[
     body = b"".join(events)
     if not body:
         return []
-    if chunking.mode == "merged":
-        return [Piece(body, len(events) - 1)]
     cuts: Sequence[int]
-    if chunking.mode == "bytes":
+    if chunking.mode == "merged":
+        cuts = []
+    elif chunking.mode == "bytes":
         cuts = range(chunking.size, len(body), chunking.size)
     else:
         cuts = _random_cuts(len(body), chunking.seed if chunking.seed is not None else seed)

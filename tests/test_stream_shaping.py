@@ -235,11 +235,11 @@ def timed_read(recording: Recording, shaping: Shaping) -> tuple[float, float, in
 def test_pace_1_replays_at_the_recorded_pace(recording: Recording) -> None:
     """Within 10 % of the recorded time to the first event and total. A replay can only be
     late (a sleep never ends early), and on a loaded machine it is late by how long the test
-    waited for a core: the best of three tries is taken."""
+    waited for a core: the best of up to five tries is taken."""
     assert recording.event_ms is not None
     recorded_first, recorded_total = recording.event_ms[0] / 1000, recording.event_ms[-1] / 1000
     tries = []
-    for _ in range(3):
+    for _ in range(5):
         first, total, _ = timed_read(recording, Shaping(pace=1.0))
         tries.append(
             (max(abs(first / recorded_first - 1), abs(total / recorded_total - 1)), first, total)
