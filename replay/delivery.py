@@ -67,9 +67,8 @@ async def async_wait(http: Any, request: Any, seconds: float) -> None:
 
 def failure_response(http: Any, request: Any, failure: FailWith) -> Any:
     """The injected error response."""
-    headers = {"content-type": "application/json", **dict(failure.headers)}
-    if isinstance(failure.body, str):
-        headers.setdefault("content-type", "text/plain; charset=utf-8")
+    kind = "text/plain; charset=utf-8" if isinstance(failure.body, str) else "application/json"
+    headers = {"content-type": kind, **{name.lower(): v for name, v in failure.headers.items()}}
     return http.Response(
         status_code=failure.status,
         headers=headers,

@@ -170,3 +170,80 @@ def test_a_bad_option_or_ini_setting_is_a_usage_error(
     result = run(pytester, *args)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*pytest-llm-replay: *(from --llm-pace/--llm-chunking*"])
+
+
+SIZES_PER_TEST = (
+    JOKE
+    + """
+import json, os
+import pytest
+
+@pytest.mark.parametrize("copy", ["a", "b", "c", "d"])
+def test_sizes(llm_replay, copy):
+    client = llm_replay.http_client()
+    request = client.build_request("POST", llm_replay.base_url + "/chat/completions", json=JOKE)
+    response = client.send(request, stream=True)
+    sizes = [len(chunk) for chunk in response.iter_raw()]
+    response.close()
+    with open(os.environ["SIZES_FILE"] + copy, "w") as out:
+        json.dump(sizes, out)
+"""
+)
+
+
+def test_xdist_workers_cut_with_the_reported_seed(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The seed the controller reports is the one every worker used: a run without xdist
+    given that seed cuts every test the same way."""
+    pytester.makepyfile(test_sizes=SIZES_PER_TEST)
+    out = pytester.path / "sizes-"
+    monkeypatch.setenv("SIZES_FILE", str(out))
+    result = run(pytester, "-n", "2", "--llm-chunking", "random")
+    result.assert_outcomes(passed=4)
+    found = re.search(r"random chunking in 4 tests with seed (\d+);", result.stdout.str())
+    assert found is not None, result.stdout.str()
+    by_xdist = {copy: Path(f"{out}{copy}").read_text() for copy in "abcd"}
+    assert len(set(by_xdist.values())) == 4, "each test is cut its own way"
+    run(pytester, "-p", "no:xdist", "--llm-chunking", "random", "--llm-seed", found[1])
+    assert {copy: Path(f"{out}{copy}").read_text() for copy in "abcd"} == by_xdist
+
+
+ASYNC_APP = (
+    JOKE
+    + """
+import asyncio
+import pytest
+
+@pytest.mark.llm_replay(
+    pace=0.02, chunking="bytes:3",
+    faults=[{"status": 529, "times": 1}, {"cut_after": 3, "times": 1}], allow_repeats=True,
+)
+def test_async_client(llm_replay):
+    async def run():
+        async with llm_replay.async_openai(max_retries=1) as client:
+            received = 0
+            with pytest.raises(Exception) as caught:
+                async for _ in await client.chat.completions.create(**JOKE):
+                    received += 1
+            assert "incomplete chunked read" in repr(caught.value) + repr(caught.value.__cause__)
+            assert received == 3  # the 529 was retried, then the stream was cut
+            stream = await client.chat.completions.create(**JOKE)
+            return "".join([c.choices[0].delta.content or "" async for c in stream if c.choices])
+
+    assert asyncio.run(run()).startswith("What's a joke")
+"""
+)
+
+
+def test_an_async_client_gets_the_faults_pace_and_chunking(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_async=ASYNC_APP)
+    result = run(pytester, "-p", "no:xdist")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "2 faults injected:",
+            "  1 x test_async.py::test_async_client: HTTP 529 on POST /v1/chat/completions",
+            "  1 x test_async.py::test_async_client: stream cut after event 3 on POST*",
+        ]
+    )
