@@ -19,15 +19,21 @@ if TYPE_CHECKING:
         SecretInRecording,
         ServerStartError,
     )
+    from replay.faults import CutAfter, DelayFirstByte, FailWith
     from replay.fixture import LLMReplay
     from replay.player import Player
     from replay.recording import Recording, dumps, loads
+    from replay.shaping import Shaping
     from replay.store import DirectoryStore, MemoryStore
     from replay.transport import replay_transport
 
 __version__ = "0.1.0"
 
 _WHERE = {
+    "CutAfter": "replay.faults",
+    "DelayFirstByte": "replay.faults",
+    "FailWith": "replay.faults",
+    "Shaping": "replay.shaping",
     "DirectoryStore": "replay.store",
     "LLMReplay": "replay.fixture",
     "LLMReplayError": "replay.errors",
@@ -45,7 +51,10 @@ _WHERE = {
 }
 
 __all__ = [
+    "CutAfter",
+    "DelayFirstByte",
     "DirectoryStore",
+    "FailWith",
     "LLMReplay",
     "LLMReplayError",
     "MemoryStore",
@@ -56,6 +65,7 @@ __all__ = [
     "ReplayMiss",
     "SecretInRecording",
     "ServerStartError",
+    "Shaping",
     "__version__",
     "dumps",
     "loads",

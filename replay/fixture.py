@@ -4,11 +4,14 @@ test's record/replay ``Player``."""
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from replay.modes import Mode
 from replay.player import Player
 from replay.transport import Flavour, default_flavour, flavour_module, replay_transport
+
+if TYPE_CHECKING:
+    from replay.shaping import Shaper, Shaping
 
 REPLAY_API_KEY = "llm-replay-no-key"
 # httpx's default of 5 s is short for a model answering on a CPU; openai's own default is 600.
@@ -24,8 +27,12 @@ class LLMReplay:
     (openai 3.x); by default the one the installed openai uses.
     """
 
-    def __init__(self, player: Player, base_url: str, model: str) -> None:
+    def __init__(
+        self, player: Player, base_url: str, model: str, *, seed: int = 0, test_id: str = ""
+    ) -> None:
         self._player = player
+        self._seed = seed  # the session's, of random chunking; the test's id names it
+        self._test_id = test_id
         self.base_url = base_url
         self.model = model
         self._opened: list[Any] = []
@@ -35,15 +42,53 @@ class LLMReplay:
         """``replay``, ``record``, ``missing`` or ``live``."""
         return self._player.mode
 
-    def transport(self, flavour: Flavour | None = None) -> Any:
-        """A transport for ``httpx.Client(transport=...)`` (or httpx2's)."""
-        transport = replay_transport(self._player, flavour)
+    def transport(
+        self,
+        flavour: Flavour | None = None,
+        *,
+        pace: float | None = None,
+        chunking: str | None = None,
+        faults: list[Any] | None = None,
+    ) -> Any:
+        """A transport for ``httpx.Client(transport=...)`` (or httpx2's). ``pace``,
+        ``chunking`` and ``faults``, where given, replace the test's (marker, ini, command
+        line) for this transport's replayed answers; its faults are counted on their own."""
+        transport = replay_transport(
+            self._player, flavour, shaping=self._shaping(pace, chunking, faults)
+        )
         self._opened.append(transport)
         return transport
 
-    def async_transport(self, flavour: Flavour | None = None) -> Any:
-        """A transport for ``httpx.AsyncClient(transport=...)`` (or httpx2's)."""
-        return replay_transport(self._player, flavour)
+    def async_transport(
+        self,
+        flavour: Flavour | None = None,
+        *,
+        pace: float | None = None,
+        chunking: str | None = None,
+        faults: list[Any] | None = None,
+    ) -> Any:
+        """A transport for ``httpx.AsyncClient(transport=...)`` (or httpx2's); the shaping
+        options as for ``transport``."""
+        return replay_transport(
+            self._player, flavour, shaping=self._shaping(pace, chunking, faults)
+        )
+
+    def _shaping(self, pace: object, chunking: object, faults: object) -> Shaping | Shaper | None:
+        """The test's shaping with the given options replaced, as a shaper of its own (None:
+        plain replay); or None if no option is given: then the transport uses the test's."""
+        if pace is None and chunking is None and faults is None:
+            return None
+        from replay.shaping import Shaping, seed_of_test, shaper_of_test
+
+        shaper = self._player.shaper
+        base = shaper.shaping if shaper is not None else Shaping()
+        shaping = Shaping.of(
+            base.pace if pace is None else pace,
+            base.chunking if chunking is None else chunking,
+            base.faults if faults is None else faults,
+        )
+        seed = seed_of_test(self._seed, self._test_id)
+        return shaper_of_test(shaping, self._player.stats, seed, self._test_id) or shaping
 
     def http_client(self, flavour: Flavour | None = None, **kwargs: Any) -> Any:
         """An ``httpx.Client`` (or ``httpx2.Client``) on the record/replay transport."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import NamedTuple, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from replay import typed
 from replay.diff import json_diff
@@ -27,6 +27,9 @@ from replay.replayable import body_problems
 from replay.request import RequestInfo, request_info
 from replay.secrets import find_in_stream, find_secrets
 from replay.stats import Stats
+
+if TYPE_CHECKING:
+    from replay.shaping import Shaper
 
 __all__ = ["MODES", "Live", "Mode", "Player", "Record", "Route", "Saved", "Stats", "Store"]
 
@@ -89,6 +92,7 @@ class Player:
         ignore_fields: tuple[str, ...] = (),
         before_forward: Callable[[], None] = lambda: None,
         test: str | None = None,
+        shaper: Shaper | None = None,
     ) -> None:
         self.store = store
         self.test = test  # the pytest node id whose recordings these are; None: shared
@@ -99,6 +103,7 @@ class Player:
         self.allow_repeats = allow_repeats
         self.record_hint = record_hint
         self.stats = stats if stats is not None else Stats()
+        self.shaper = shaper  # pace, chunking and faults of replayed answers (replay.shaping)
         self._seen: dict[str, int] = {}
         self.replayed: list[Recording] = []  # this test's, to explain a failure
         self.used: list[str] = []  # the files this test read or wrote, in order

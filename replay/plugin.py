@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from replay.fixture import LLMReplay
     from replay.player import Player
     from replay.server import LazyServer
+    from replay.shaping import Shaper
     from replay.usage import Usage
 
 # The replay core, the server launcher and the usage file are imported where they are first
@@ -32,11 +33,15 @@ DESELECTED = pytest.StashKey[list[int]]()
 OUTCOMES = pytest.StashKey[dict[str, str]]()  # node id -> passed, failed or skipped
 # This run's usage, and why it could not be kept in pytest's cache (None: it was).
 LAST_RUN: pytest.StashKey[tuple[Usage | None, str | None]] = pytest.StashKey()
+SEED = pytest.StashKey[int]()
 PLAYER: pytest.StashKey[Player] = pytest.StashKey()
 MARKER_OPTIONS = {
     "allow_repeats": "replay the first recording of a request made more often than recorded",
     "ignore_fields": "JSON paths of request body fields left out of the request hash",
     "block_other_hosts": "fail requests to hosts other than the LLM server",
+    "pace": "replay events at their recorded times times this factor (0: at once)",
+    "chunking": "event, bytes:N, merged, random or random:SEED: how replayed bodies are cut",
+    "faults": "FailWith/CutAfter/DelayFirstByte objects or dicts: errors injected into replay",
 }
 UNUSED_SHOWN = 20
 
@@ -73,10 +78,28 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         dest="llm_replay_dir",
         help="folder of recordings, relative to the rootdir (default: recordings)",
     )
+    group.addoption(
+        "--llm-pace",
+        dest="llm_replay_pace",
+        help="replay events at their recorded times times this factor (default 0: at once)",
+    )
+    group.addoption(
+        "--llm-chunking",
+        dest="llm_replay_chunking",
+        help="cut replayed bodies: event (default), bytes:N, merged, random or random:SEED",
+    )
+    group.addoption(
+        "--llm-seed",
+        dest="llm_replay_seed",
+        type=int,
+        help="seed of random chunking (default: a new one each session, shown in the report)",
+    )
     parser.addini("llm_replay_record_mode", "default record mode", default="")
     parser.addini("llm_replay_server_url", "OpenAI-compatible server to record against", default="")
     parser.addini("llm_replay_model", "GGUF model for the auto-started server", default="")
     parser.addini("llm_replay_dir", "folder of recordings under the rootdir", default="recordings")
+    parser.addini("llm_replay_pace", "pace factor of replayed events (0: at once)", default="")
+    parser.addini("llm_replay_chunking", "how replayed bodies are cut (event)", default="")
     parser.addini(
         "llm_replay_ignore_fields",
         "dotted paths of request body fields left out of the request hash (e.g. user)",
@@ -121,6 +144,26 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[DESELECTED] = [0]
     config.stash[OUTCOMES] = {}
     config.pluginmanager.register(_Outcomes(config.stash[OUTCOMES]), "llm-replay-outcomes")
+    config.stash[SEED] = _session_seed(config)
+
+
+def _session_seed(config: pytest.Config) -> int:
+    """The random-chunking seed: --llm-seed, the xdist controller's, or a new one."""
+    given: int | None = config.getoption("llm_replay_seed")
+    if given is not None:
+        return given
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None and "llm_replay_seed" in workerinput:
+        return int(workerinput["llm_replay_seed"])
+    import random
+
+    return random.SystemRandom().randrange(10**9)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """pytest-xdist controller: every worker cuts with the session's seed."""
+    node.workerinput["llm_replay_seed"] = node.config.stash[SEED]
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -171,6 +214,7 @@ def llm_replay(
     server = _llm_replay_server
     base_url, model = _server_for(settings, server)
     options = _marker_options(request)
+    shaper = _shaper(request, settings, options)
     player = _player(
         config,
         server,
@@ -178,6 +222,7 @@ def llm_replay(
         allow_repeats=bool(options.get("allow_repeats", False)),
         record_hint=_record_hint(request),
         ignore_fields=tuple(options.get("ignore_fields", ())),
+        shaper=shaper,
     )
     stats = config.stash[STATS]
     monkeypatch.setenv("OPENAI_BASE_URL", base_url)
@@ -188,7 +233,9 @@ def llm_replay(
     )
     interception.start()
     request.node.stash[PLAYER] = player
-    handle = LLMReplay(player, base_url, model)
+    handle = LLMReplay(
+        player, base_url, model, seed=config.stash[SEED], test_id=request.node.nodeid
+    )
     try:
         yield handle
     finally:
@@ -243,8 +290,10 @@ def _player(
     allow_repeats: bool = False,
     record_hint: str = "pytest --record-mode=missing",
     ignore_fields: tuple[str, ...] = (),
+    shaper: Shaper | None = None,
 ) -> Player:
-    """The player of one test's recordings (``test`` None: the shared ones)."""
+    """The player of one test's recordings (``test`` None: the shared ones); ``shaper``: how
+    its replayed answers are delivered."""
     from replay.player import Player
     from replay.store import DirectoryStore
 
@@ -259,6 +308,7 @@ def _player(
         ignore_fields=settings.ignore_fields + ignore_fields,
         before_forward=server.ensure if server is not None else lambda: None,
         test=test,
+        shaper=shaper,
     )
 
 
@@ -288,6 +338,33 @@ def _marker_options(request: pytest.FixtureRequest) -> dict[str, Any]:
             pytrace=False,
         )
     return options
+
+
+def _shaper(
+    request: pytest.FixtureRequest, settings: Settings, options: dict[str, Any]
+) -> Shaper | None:
+    """The test's shaping (the marker's options over the ini and command line), or None for
+    plain replay."""
+    if not ({"pace", "chunking", "faults"} & options.keys()) and settings.shaping is None:
+        return None
+    from replay.shaping import Shaping, shaper_of_test
+
+    base = settings.shaping or Shaping()
+    try:
+        shaping = Shaping.of(
+            options.get("pace", base.pace),
+            options.get("chunking", base.chunking),
+            options.get("faults", base.faults),
+        )
+    except LLMReplayError as error:
+        pytest.fail(f"{error} (in @pytest.mark.llm_replay of {request.node.nodeid})", pytrace=False)
+    return shaper_of_test(shaping, request.config.stash[STATS], _seed(request), request.node.nodeid)
+
+
+def _seed(request: pytest.FixtureRequest) -> int:
+    from replay.shaping import seed_of_test
+
+    return seed_of_test(request.config.stash[SEED], request.node.nodeid)
 
 
 def _record_hint(request: pytest.FixtureRequest) -> str:
@@ -421,6 +498,23 @@ def _relative(path: str, folder: Path) -> str:
         return path
 
 
+def _shaping_lines(stats: Stats, seed: int) -> list[str]:
+    """The faults injected (each with its test and request), and the seed of random chunking."""
+    lines = []
+    if stats.faults:
+        lines.append(f"{len(stats.faults)} faults injected:")
+        counts: dict[str, int] = {}
+        for note in stats.faults:
+            counts[note] = counts.get(note, 0) + 1
+        lines += [f"  {count} x {note}" for note, count in counts.items()]
+    if stats.random_chunked:
+        lines.append(
+            f"random chunking in {stats.random_chunked} tests with seed {seed}; cut the same "
+            f"way again with: pytest --llm-seed {seed}"
+        )
+    return lines
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     config = terminalreporter.config
     if hasattr(config, "workeroutput"):
@@ -459,6 +553,7 @@ def _report(config: pytest.Config, stats: Stats) -> list[str]:
             f"the usage of this run was not kept in pytest's cache: {not_kept}; "
             "llm-replay prune and migrate need it"
         )
+    lines += _shaping_lines(stats, config.stash[SEED])
     if usage is None:
         return lines
     from replay.usage import all_recordings

@@ -6,13 +6,17 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 from urllib.parse import urlsplit
 
 import pytest
 
+from replay.errors import LLMReplayError
 from replay.modes import MODES, Mode
 from replay.redaction import Redaction
+
+if TYPE_CHECKING:
+    from replay.shaping import Shaping
 
 MODE_ENV = "LLM_REPLAY_MODE"
 REPLAY_BASE_URL = "http://llm-replay.invalid/v1"
@@ -28,6 +32,7 @@ class Settings:
     recordings_dir: Path
     redaction: Redaction
     ignore_fields: tuple[str, ...] = ()
+    shaping: Shaping | None = None  # --llm-pace/--llm-chunking or ini; None: plain replay
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> Settings:
@@ -67,7 +72,24 @@ class Settings:
             recordings_dir=config.rootpath / Path(folder).expanduser(),
             redaction=redaction,
             ignore_fields=tuple(config.getini("llm_replay_ignore_fields")),
+            shaping=_shaping(config),
         )
+
+
+def _shaping(config: pytest.Config) -> Shaping | None:
+    """Pace and chunking from the command line, else the ini file; None if neither is set."""
+    pace = config.getoption("llm_replay_pace") or config.getini("llm_replay_pace")
+    chunking = config.getoption("llm_replay_chunking") or config.getini("llm_replay_chunking")
+    if not (pace or chunking):
+        return None
+    from replay.shaping import Shaping
+
+    try:
+        return Shaping.of(pace or 0.0, chunking or "event")
+    except LLMReplayError as error:
+        raise pytest.UsageError(
+            f"{error} (from --llm-pace/--llm-chunking or llm_replay_pace/llm_replay_chunking)"
+        ) from None
 
 
 def normalize_base_url(url: str) -> str:

@@ -22,15 +22,18 @@ class Stats:
     used: set[str] = field(default_factory=set)
     # Per test that used the plugin ("": code outside tests), the files it read or wrote.
     tests: dict[str, list[str]] = field(default_factory=dict)
+    faults: list[str] = field(default_factory=list)  # "<test id>: <fault> on <request>"
+    random_chunked: int = 0  # tests whose bodies were cut with the session's random seed
 
     def merge(self, other: dict[str, Any]) -> None:
         """Add the stats a pytest-xdist worker sent (``as_dict``)."""
-        for name in ("replayed", "recorded", "missed", "live", "unchanged"):
+        for name in ("replayed", "recorded", "missed", "live", "unchanged", "random_chunked"):
             setattr(self, name, getattr(self, name) + int(other.get(name, 0)))
         self.written += list(other.get("written", []))
         self.untyped += list(other.get("untyped", []))
         self.used |= set(other.get("used", []))
         self.tests.update(other.get("tests", {}))
+        self.faults += list(other.get("faults", []))
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data, to cross from an xdist worker to the controller."""
@@ -44,4 +47,6 @@ class Stats:
             "untyped": self.untyped,
             "used": sorted(self.used),
             "tests": self.tests,
+            "faults": self.faults,
+            "random_chunked": self.random_chunked,
         }

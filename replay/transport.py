@@ -26,7 +26,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from types import ModuleType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 from replay.completeness import framed
@@ -36,6 +36,9 @@ from replay.player import Live, Player
 from replay.recorder import Recorder
 from replay.recording import Recording
 from replay.request import RequestInfo
+
+if TYPE_CHECKING:
+    from replay.shaping import Shaper, Shaping
 
 Flavour = Literal["httpx", "httpx2"]
 # Marks a request the recorder forwards to the real server, so that interception passes it.
@@ -73,9 +76,17 @@ def default_flavour() -> Flavour:
         return "httpx2"
 
 
-def replay_transport(player: Player, flavour: Flavour | None = None, **real: Any) -> Any:
-    """A transport of ``flavour`` (``httpx.BaseTransport`` and ``AsyncBaseTransport``)."""
-    return transport_class(flavour or default_flavour())(player, **real)
+def replay_transport(
+    player: Player,
+    flavour: Flavour | None = None,
+    *,
+    shaping: Shaping | Shaper | None = None,
+    **real: Any,
+) -> Any:
+    """A transport of ``flavour`` (``httpx.BaseTransport`` and ``AsyncBaseTransport``).
+    ``shaping`` (pace, chunking, faults of replayed answers) replaces the player's; the
+    plugin passes a test's ``Shaper`` instead, to count its faults in the report."""
+    return transport_class(flavour or default_flavour())(player, shaping=shaping, **real)
 
 
 def transport_class(flavour: Flavour) -> Any:
@@ -173,16 +184,37 @@ def _build(http: Any) -> type:
     class LLMReplayTransport(http.BaseTransport, http.AsyncBaseTransport):  # type: ignore[misc]
         """Answers from recordings, or from the real server through ``real``/``async_real``."""
 
-        def __init__(self, player: Player, *, real: Any = None, async_real: Any = None) -> None:
+        def __init__(
+            self,
+            player: Player,
+            *,
+            real: Any = None,
+            async_real: Any = None,
+            shaping: Shaping | Shaper | None = None,
+        ) -> None:
             self.player = player
             self._real = real
             self._async_real = async_real  # given: used from every loop
             # Made here: one per event loop, keyed by the loop's id, with the loop's weakref.
             self._per_loop: dict[int, tuple[weakref.ref[Any] | None, Any]] = {}
+            self._shaper: Shaper | None = player.shaper
+            if shaping is not None:
+                from replay.shaping import Shaper
+
+                self._shaper = (
+                    shaping if isinstance(shaping, Shaper) else Shaper.for_player(shaping, player)
+                )
 
         def handle_request(self, request: Any, via: Any = None) -> Any:
             """``via``: the application's own transport, when its request was intercepted:
             forwarded requests use its connections, which its client closes."""
+            if self._shaper is not None:  # pace, chunking, faults: replay.delivery
+                from replay import delivery
+
+                head = self._shaper.head(request.method, delivery.endpoint_of(request))
+                delivery.wait(http, request, head.delay)
+                if head.failure is not None:
+                    return delivery.failure_response(http, request, head.failure)
             info, route = self._decide(request, request.read())
             if isinstance(route, Recording):
                 return self._replayed(request, route)
@@ -195,6 +227,13 @@ def _build(http: Any) -> type:
         async def handle_async_request(self, request: Any, via: Any = None) -> Any:
             """``via`` as for ``handle_request``: its connections belong to the event loop
             the application's client runs in."""
+            if self._shaper is not None:
+                from replay import delivery
+
+                head = self._shaper.head(request.method, delivery.endpoint_of(request))
+                await delivery.async_wait(http, request, head.delay)
+                if head.failure is not None:
+                    return delivery.failure_response(http, request, head.failure)
             info, route = self._decide(request, await request.aread())
             if isinstance(route, Recording):
                 return self._replayed(request, route)
@@ -240,15 +279,20 @@ def _build(http: Any) -> type:
             if entry is not None:
                 await entry[1].aclose()
 
-        @staticmethod
-        def _replayed(request: Any, recording: Recording) -> Any:
+        def _replayed(self, request: Any, recording: Recording) -> Any:
+            if self._shaper is None:
+                stream = ReplayStream(recording)
+            else:
+                from replay.delivery import shaped_stream
+
+                stream = shaped_stream(http, self._shaper, recording, request)
             return http.Response(
                 status_code=recording.status,
                 headers=[
                     ("content-type", recording.content_type),
                     *recording.response_headers.items(),
                 ],
-                stream=ReplayStream(recording),
+                stream=stream,
                 request=request,
             )
 

@@ -5,7 +5,10 @@ import replay
 
 def test_public_names() -> None:
     assert sorted(replay.__all__) == [
+        "CutAfter",
+        "DelayFirstByte",
         "DirectoryStore",
+        "FailWith",
         "LLMReplay",
         "LLMReplayError",
         "MemoryStore",
@@ -16,6 +19,7 @@ def test_public_names() -> None:
         "ReplayMiss",
         "SecretInRecording",
         "ServerStartError",
+        "Shaping",
         "__version__",
         "dumps",
         "loads",
