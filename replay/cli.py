@@ -1,4 +1,4 @@
-"""The ``llm-replay`` command line: list, show, verify, import and prune recordings.
+"""The ``llm-playback`` command line: list, show, verify, import and prune recordings.
 
 A thin edge over the core. The pure parts take and return values: reassembling an answer
 from its events (``replay.answer``), turning a llama-stack file into a recording
@@ -32,7 +32,7 @@ from replay.recording import Recording, loads
 from replay.store import DirectoryStore, endpoint_folder, file_name
 from replay.usage import USAGE_FILE, Usage, all_recordings
 
-PROG = "llm-replay"
+PROG = "llm-playback"
 DEFAULT_DIR = "recordings"
 RECORD_HINT = "pytest --record-mode=missing"
 _HEX = re.compile(r"[0-9a-f]{6,64}")
@@ -188,7 +188,7 @@ def find(target: str, folder: Path) -> Entry:
     if not _HEX.fullmatch(prefix):
         raise CommandError(
             f"no file {target} (nor {folder / target}), and it is not a request hash: give a "
-            "recording's path or at least 6 hex digits of its hash (see llm-replay ls)"
+            "recording's path or at least 6 hex digits of its hash (see llm-playback ls)"
         )
     entries = folder_entries(folder)
     matches = [
@@ -200,7 +200,7 @@ def find(target: str, folder: Path) -> Entry:
     if not matches:
         raise CommandError(
             f"no recording in {folder} has a request hash starting with {prefix} "
-            f"({_count(len(entries), 'recording')} searched); see llm-replay ls"
+            f"({_count(len(entries), 'recording')} searched); see llm-playback ls"
         )
     if len(matches) > 1:
         names = ", ".join(entry.name for entry in matches)
@@ -335,7 +335,7 @@ def command_prune(args: argparse.Namespace) -> int:
         )
         raise CommandError(
             f"will not prune: {why}, so unused recordings cannot be told apart. Run the whole "
-            "suite first (pytest with no -k, -m or test selection), then llm-replay prune"
+            "suite first (pytest with no -k, -m or test selection), then llm-playback prune"
         )
     unused, newer = prune_plan(folder, usage)
     if newer:
@@ -439,7 +439,7 @@ def _count(number: int, noun: str) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``llm-replay`` parser, one subcommand per command."""
+    """The ``llm-playback`` parser, one subcommand per command."""
     folder = argparse.ArgumentParser(add_help=False)
     folder.add_argument(
         "--dir",
@@ -449,8 +449,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser = argparse.ArgumentParser(
         prog=PROG,
-        description="Look after the recordings of pytest-llm-replay.",
-        epilog="Run 'llm-replay COMMAND --help' for the options of a command.",
+        description="Look after the recordings of pytest-llm-playback.",
+        epilog="Run 'llm-playback COMMAND --help' for the options of a command.",
     )
     parser.add_argument(
         "--dir",
@@ -538,7 +538,7 @@ def main(argv: list[str] | None = None) -> int:
     except CommandError as error:
         print(f"{PROG}: {error}", file=sys.stderr)
         return 1
-    except BrokenPipeError:  # the reader went away (llm-replay ls | head): stop quietly
+    except BrokenPipeError:  # the reader went away (llm-playback ls | head): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     except OSError as error:

@@ -336,4 +336,4 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(f"  {path.relative_to(folder).as_posix()}")
     if len(unused) > UNUSED_SHOWN:
         terminalreporter.write_line(f"  ... and {len(unused) - UNUSED_SHOWN} more")
-    terminalreporter.write_line(f"Delete them with: llm-replay --dir {folder} prune --yes")
+    terminalreporter.write_line(f"Delete them with: llm-playback --dir {folder} prune --yes")

@@ -23,7 +23,7 @@ from replay.redaction import Redaction
 from replay.secrets import find_secrets
 from replay.store import Store
 
-LIBRARY = "pytest-llm-replay 0.1.0"
+LIBRARY = "pytest-llm-playback 0.1.0"
 DONE = "[DONE]"
 
 

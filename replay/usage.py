@@ -1,7 +1,7 @@
 """Which recordings the last full test run used: ``<recordings>/.llm-replay-last-run.json``.
 
 Written by the plugin at the end of a session that read or wrote recordings; read by
-``llm-replay prune`` and by the session report. ``complete`` is true only when the whole suite
+``llm-playback prune`` and by the session report. ``complete`` is true only when the whole suite
 ran (no ``-k``/``-m`` selection, no deselection, no subset of files, not stopped early).
 """
 

@@ -42,7 +42,7 @@ def test_a_whole_run_lists_the_unused_recordings(
             "*1 replayed, 0 recorded, 0 missed*",
             "1 recordings no test used:",
             "  completions/*.json",
-            "Delete them with: llm-replay --dir * prune --yes",
+            "Delete them with: llm-playback --dir * prune --yes",
         ]
     )
     usage = Usage.read(recordings.root)
