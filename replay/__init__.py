@@ -1,4 +1,4 @@
-"""pytest-llm-replay: record LLM server exchanges once, replay them deterministically.
+"""pytest-llm-playback: record LLM server exchanges once, replay them deterministically.
 
 The public names are imported on first use (PEP 562), so that loading the pytest plugin,
 which imports this package, costs a pytest run almost nothing until a test records or
@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from replay.errors import (
+        HostBlocked,
         LLMReplayError,
         RecordingFileError,
         ReplayFailure,
@@ -29,6 +30,7 @@ __version__ = "0.1.0"
 
 _WHERE = {
     "DirectoryStore": "replay.store",
+    "HostBlocked": "replay.errors",
     "LLMReplay": "replay.fixture",
     "LLMReplayError": "replay.errors",
     "MemoryStore": "replay.store",
@@ -46,6 +48,7 @@ _WHERE = {
 
 __all__ = [
     "DirectoryStore",
+    "HostBlocked",
     "LLMReplay",
     "LLMReplayError",
     "MemoryStore",

@@ -18,7 +18,7 @@ import sys
 from typing import Any
 from urllib.parse import urlsplit
 
-from replay.errors import ReplayFailure
+from replay.errors import HostBlocked
 from replay.player import Player
 from replay.transport import FORWARDED, Flavour, replay_transport
 
@@ -50,9 +50,9 @@ class Interception:
         while self._undo:
             self._undo.pop()()
 
-    def refuse(self, request: Any) -> ReplayFailure:
+    def refuse(self, request: Any) -> HostBlocked:
         """The error for a request to another host while those are blocked."""
-        return ReplayFailure(
+        return HostBlocked(
             f"pytest-llm-replay: {request.method} {request.url} goes to a host other than the "
             f"LLM server {self.base_url}, and this test blocks other hosts"
         )

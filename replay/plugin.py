@@ -3,6 +3,7 @@ interception of clients the application builds itself, and the session report.""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 from collections.abc import Generator, Iterator
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from replay.errors import LLMReplayError, ReplayFailure
+from replay.errors import LLMReplayError
 from replay.modes import MODES
 from replay.settings import REPLAY_BASE_URL, Settings
 from replay.stats import Stats
@@ -124,17 +125,40 @@ def _llm_replay_server(
     if settings.mode == "replay" or settings.server_url:
         yield None
         return
-    from replay.server import LazyServer, default_model_path
+    from replay.server import LazyServer
 
-    try:
-        model = settings.model_path or default_model_path()
-    except LLMReplayError as error:
-        pytest.fail(str(error), pytrace=False)
-    server = LazyServer(model, tmp_path_factory.mktemp("llama-server"))
+    server = LazyServer(
+        settings.model_path,
+        tmp_path_factory.mktemp("llama-server"),
+        announce=TerminalLine(pytestconfig).write,
+    )
     try:
         yield server
     finally:
         server.stop()
+
+
+class TerminalLine:
+    """Writes a line to the terminal while a test runs, past pytest's output capture (as
+    pytest's own live logging does), so that it shows without ``-s``."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    def write(self, text: str, done: bool) -> None:
+        terminal = self.config.pluginmanager.get_plugin("terminalreporter")
+        if terminal is None or hasattr(self.config, "workeroutput"):
+            return  # -p no:terminal, or an xdist worker, whose terminal nobody sees
+        # The capture manager has no public API to step aside; pytest's logging plugin uses
+        # this same method for live logs. Without it (another capture plugin), write anyway.
+        capture = self.config.pluginmanager.get_plugin("capturemanager")
+        disabled = getattr(capture, "global_and_fixture_disabled", None)
+        with disabled() if disabled is not None else contextlib.nullcontext():
+            if not done:
+                terminal.ensure_newline()
+                terminal.write(f"llm-replay: {text}", flush=True)
+            else:
+                terminal.line(text)
 
 
 @pytest.fixture
@@ -161,10 +185,7 @@ def llm_replay(
     if server is not None and (why := server.died()) is not None:
         pytest.fail(f"pytest-llm-replay: {why}", pytrace=False)
     if server is not None and settings.mode != "missing":
-        try:
-            server.ensure()
-        except LLMReplayError as error:
-            pytest.fail(str(error), pytrace=False)
+        _start(server)
     if server is not None:
         base_url, model = server.base_url, server.model
     else:
@@ -197,6 +218,19 @@ def llm_replay(
         handle.close()
     if server is not None and (why := server.died()) is not None:
         pytest.fail(f"pytest-llm-replay: {why}", pytrace=False)
+
+
+def _start(server: LazyServer) -> None:
+    """Start the server, or fail the test with the reason alone. pytest.fail is called outside
+    the ``except`` so that the report is not "During handling of the above exception...", and
+    a fixture must not raise a BaseException (pytest's fixture cache expects an Exception)."""
+    try:
+        server.ensure()
+    except LLMReplayError as error:
+        problem = str(error)
+    else:
+        return
+    pytest.fail(problem, pytrace=False)
 
 
 @pytest.fixture(autouse=True)
@@ -237,13 +271,13 @@ def _record_hint(request: pytest.FixtureRequest) -> str:
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    """Report a ReplayFailure (a miss, a bad recording, a secret) by its message alone: the
-    traceback through httpx and openai says nothing the message does not."""
+    """Report the library's errors (a miss, a bad recording, a secret) by their message alone:
+    the traceback through httpx and openai says nothing the message does not."""
     report = yield
     excinfo = call.excinfo
     if not report.failed or excinfo is None:
         return report
-    if isinstance(excinfo.value, ReplayFailure):
+    if isinstance(excinfo.value, LLMReplayError):
         report.longrepr = f"{type(excinfo.value).__name__}: {excinfo.value}"
     elif call.when == "call" and (player := item.stash.get(PLAYER, None)) is not None:
         # Replay does not validate; once a test failed, say if a recording it used was bad.

@@ -15,13 +15,12 @@ from __future__ import annotations
 import importlib
 import time
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
 from functools import cache
 from types import ModuleType
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from replay.errors import LLMReplayError, ReplayFailure
+from replay.errors import LLMReplayError
 from replay.player import Live, Player
 from replay.recorder import Recorder, RequestInfo
 from replay.recording import Recording
@@ -73,16 +72,6 @@ def transport_class(flavour: Flavour) -> Any:
     return _build(flavour_module(flavour))
 
 
-@contextmanager
-def surfaced() -> Iterator[None]:
-    """Turn the library's errors raised inside a transport into ``ReplayFailure``, which the
-    openai SDK neither retries nor hides behind "Connection error"."""
-    try:
-        yield
-    except LLMReplayError as error:
-        raise ReplayFailure(str(error)) from error
-
-
 @cache
 def _ssl_context(http: Any) -> Any:
     """The flavour's default SSL context, made once: making one takes 40-60 ms, which every
@@ -121,29 +110,25 @@ def _build(http: Any) -> type:
             for chunk in self._inner:
                 self._recorder.feed(chunk)
                 yield chunk
-            with surfaced():
-                self._recorder.finish()
+            self._recorder.finish()
 
         async def __aiter__(self) -> AsyncIterator[bytes]:
             async for chunk in self._inner:
                 self._recorder.feed(chunk)
                 yield chunk
-            with surfaced():
-                self._recorder.finish()
+            self._recorder.finish()
 
         def close(self) -> None:
             try:
                 self._inner.close()
             finally:
-                with surfaced():
-                    self._recorder.close()
+                self._recorder.close()
 
         async def aclose(self) -> None:
             try:
                 await self._inner.aclose()
             finally:
-                with surfaced():
-                    self._recorder.close()
+                self._recorder.close()
 
     class LLMReplayTransport(http.BaseTransport, http.AsyncBaseTransport):  # type: ignore[misc]
         """Answers from recordings, or from the real server through ``real``/``async_real``."""
@@ -178,10 +163,9 @@ def _build(http: Any) -> type:
             info = self.player.request_info(
                 request.method, str(request.url), request.headers.multi_items(), content
             )
-            with surfaced():
-                route = self.player.route(info)
-                if not isinstance(route, Recording):
-                    self.player.before_forward()
+            route = self.player.route(info)
+            if not isinstance(route, Recording):
+                self.player.before_forward()
             return info, route
 
         def close(self) -> None:
