@@ -35,6 +35,9 @@ MARKER_OPTIONS = {
     "block_other_hosts": "fail requests to hosts other than the LLM server",
 }
 UNUSED_SHOWN = 20
+# The base URL variables common clients read: the openai SDK (OPENAI_BASE_URL), llama-index,
+# langchain's older clients and openai 0.x (OPENAI_API_BASE).
+BASE_URL_VARIABLES = ("OPENAI_BASE_URL", "OPENAI_API_BASE")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -73,6 +76,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("llm_replay_server_url", "OpenAI-compatible server to record against", default="")
     parser.addini("llm_replay_model", "GGUF model for the auto-started server", default="")
     parser.addini("llm_replay_dir", "folder of recordings under the rootdir", default="recordings")
+    parser.addini(
+        "llm_replay_block_other_hosts",
+        "fail requests to hosts other than the LLM server and the known LLM providers "
+        "(the marker's block_other_hosts=... wins)",
+        type="bool",
+        default=False,
+    )
     parser.addini(
         "llm_replay_ignore_fields",
         "dotted paths of request body fields left out of the request hash (e.g. user)",
@@ -169,9 +179,10 @@ def llm_replay(
 ) -> Iterator[LLMReplay]:
     """Record or replay the LLM exchanges of this test (see ``pytest --help``).
 
-    While it is active, clients the code under test builds itself are intercepted too, and
-    ``OPENAI_BASE_URL`` (and ``OPENAI_API_KEY``, if unset) point the openai SDK's defaults at
-    the server.
+    While it is active, clients the code under test builds itself are intercepted too, requests
+    to known LLM providers (api.openai.com, ...) are answered by the record/replay transport and
+    never leave the machine, and ``OPENAI_BASE_URL``, ``OPENAI_API_BASE`` (and
+    ``OPENAI_API_KEY``, if unset) point the common clients' defaults at the server.
     """
     from replay.fixture import REPLAY_API_KEY, LLMReplay
     from replay.intercept import Interception
@@ -202,12 +213,12 @@ def llm_replay(
         ignore_fields=settings.ignore_fields + tuple(options.get("ignore_fields", ())),
         before_forward=server.ensure if server is not None else lambda: None,
     )
-    monkeypatch.setenv("OPENAI_BASE_URL", base_url)
+    for variable in BASE_URL_VARIABLES:
+        monkeypatch.setenv(variable, base_url)
     if settings.mode == "replay" or not os.environ.get("OPENAI_API_KEY"):
         monkeypatch.setenv("OPENAI_API_KEY", REPLAY_API_KEY)
-    interception = Interception(
-        player, base_url, block_other_hosts=bool(options.get("block_other_hosts", False))
-    )
+    block = options.get("block_other_hosts", settings.block_other_hosts)
+    interception = Interception(player, base_url, block_other_hosts=bool(block))
     interception.start()
     request.node.stash[PLAYER] = player
     handle = LLMReplay(player, base_url, model)

@@ -28,6 +28,7 @@ class Settings:
     recordings_dir: Path
     redaction: Redaction
     ignore_fields: tuple[str, ...] = ()
+    block_other_hosts: bool = False
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> Settings:
@@ -66,6 +67,7 @@ class Settings:
             recordings_dir=config.rootpath / Path(folder).expanduser(),
             redaction=redaction,
             ignore_fields=tuple(config.getini("llm_replay_ignore_fields")),
+            block_other_hosts=bool(config.getini("llm_replay_block_other_hosts")),
         )
 
 
