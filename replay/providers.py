@@ -41,9 +41,7 @@ _COMPILED = tuple(
 
 
 # Every provider URL, for routers that match URLs by regular expression (respx).
-URL_PATTERN = (
-    r"^https?://(?:" + "|".join(host for host, _ in PROVIDERS) + r")(?::\d+)?(?:[/?#]|$)"
-)
+URL_PATTERN = r"^https?://(?:" + "|".join(host for host, _ in PROVIDERS) + r")(?::\d+)?(?:[/?#]|$)"
 
 
 def provider_prefix(url: str) -> re.Pattern[str] | None:
