@@ -54,11 +54,15 @@ class Player:
         redaction: Redaction | None = None,
         ignore_fields: tuple[str, ...] = (),
         before_forward: Callable[[], None] = lambda: None,
+        served_model: str | None = None,
     ) -> None:
         self.store = store
         self.redaction = redaction or Redaction()
         self.ignore_fields = ignore_fields
         self.before_forward = before_forward  # e.g. start the server on first need
+        # The model the server runs whatever a request names (the auto-started llama.cpp
+        # server's GGUF), recorded instead of the name it echoes back; None: the answer's.
+        self.served_model = served_model
         self.mode: Mode = mode
         self.allow_repeats = allow_repeats
         self.record_hint = record_hint
@@ -80,8 +84,10 @@ class Player:
             self._seen[request.key] = index + 1
         if self.mode == "live":
             self.stats.live += 1
+            self.stats.note_requested_model(request.body)
             return Live()
         if self.mode == "record":
+            self.stats.note_requested_model(request.body)
             return Record(index)
         recording = self.store.get(request.key, index, request.endpoint)
         if recording is None and self.allow_repeats and index > 0:
@@ -93,6 +99,7 @@ class Player:
             self.replayed.append(recording)
             return recording
         if self.mode == "missing":
+            self.stats.note_requested_model(request.body)
             return Record(index)
         self.stats.missed += 1
         raise ReplayMiss(self._miss_message(request, index))

@@ -212,6 +212,7 @@ def llm_replay(
         redaction=settings.redaction,
         ignore_fields=settings.ignore_fields + tuple(options.get("ignore_fields", ())),
         before_forward=server.ensure if server is not None else lambda: None,
+        served_model=server.served_model if server is not None else None,
     )
     for variable in BASE_URL_VARIABLES:
         monkeypatch.setenv(variable, base_url)
@@ -365,6 +366,16 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         )
     for note in stats.untyped:
         terminalreporter.write_line(f"not of its openai type: {note}")
+    settings = config.stash[SETTINGS]
+    if stats.requested_models and settings.mode != "replay" and not settings.server_url:
+        from replay.server import served_model
+
+        names = ", ".join(sorted(stats.requested_models))
+        terminalreporter.write_line(
+            f"The auto-started llama.cpp server ran {served_model(settings.model_path)} and "
+            f"answered every request with it, whatever model it named ({names}); the "
+            "recordings say so in recorded.server_model."
+        )
     from replay.usage import Usage, all_recordings
 
     folder = config.stash[SETTINGS].recordings_dir

@@ -63,6 +63,7 @@ class Recorder:
     server: str
     response_headers: dict[str, str] = field(default_factory=dict)
     on_saved: Callable[[str, list[str]], None] = lambda path, problems: None
+    served_model: str | None = None  # what the server runs, when known better than its answer
     problems: list[str] = field(default_factory=list)
     _parser: sse.SSEParser = field(default_factory=sse.SSEParser)
     _events: list[Any] = field(default_factory=list)
@@ -172,7 +173,7 @@ class Recorder:
             recorded={
                 "at": datetime.now(UTC).isoformat(timespec="seconds"),
                 "server": self.server,
-                "server_model": server_model,
+                "server_model": self.served_model or server_model,
                 "by": LIBRARY,
             },
             plain=plain,

@@ -104,6 +104,11 @@ def _default_model_file(locations: Iterable[str]) -> Path:
     return Path(next(iter(locations))) / DEFAULT_MODEL_FILE
 
 
+def served_model(model_path: Path | None) -> str:
+    """The model a server on ``model_path`` (None: the default) runs: its GGUF file name."""
+    return model_path.name if model_path else DEFAULT_MODEL_FILE
+
+
 def model_alias(model_path: Path) -> str:
     """The model name the server answers to: ``smollm2`` for the default model, else the file
     name without ``.gguf``."""
@@ -262,8 +267,8 @@ class LazyServer:
 
     @property
     def served_model(self) -> str:
-        """The model the server runs, whatever name a request asks for: its GGUF file name."""
-        return self.model_path.name if self.model_path else DEFAULT_MODEL_FILE
+        """The model the server runs, whatever name a request asks for."""
+        return served_model(self.model_path)
 
     def ensure(self) -> None:
         """Start the server unless it runs."""
@@ -309,5 +314,6 @@ __all__ = [
     "free_port",
     "model_alias",
     "ready_model",
+    "served_model",
     "setup_problems",
 ]

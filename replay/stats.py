@@ -19,6 +19,13 @@ class Stats:
     written: list[str] = field(default_factory=list)
     untyped: list[str] = field(default_factory=list)
     used: set[str] = field(default_factory=set)
+    requested_models: set[str] = field(default_factory=set)  # of requests sent to the server
+
+    def note_requested_model(self, body: Any) -> None:
+        """Keep the model a request sent to the server asked for."""
+        model = body.get("model") if isinstance(body, dict) else None
+        if isinstance(model, str):
+            self.requested_models.add(model)
 
     def merge(self, other: dict[str, Any]) -> None:
         """Add the stats a pytest-xdist worker sent (``as_dict``)."""
@@ -27,6 +34,7 @@ class Stats:
         self.written += list(other.get("written", []))
         self.untyped += list(other.get("untyped", []))
         self.used |= set(other.get("used", []))
+        self.requested_models |= set(other.get("requested_models", []))
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data, to cross from an xdist worker to the controller."""
@@ -38,4 +46,5 @@ class Stats:
             "written": self.written,
             "untyped": self.untyped,
             "used": sorted(self.used),
+            "requested_models": sorted(self.requested_models),
         }

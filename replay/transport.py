@@ -212,6 +212,7 @@ def _build(http: Any) -> type:
                 server=_server_of(info.url),
                 response_headers=dict(response.headers.multi_items()),
                 on_saved=self.player.recorded,
+                served_model=self.player.served_model,
             )
             return http.Response(
                 status_code=response.status_code,
