@@ -27,6 +27,7 @@ from replay import typed
 from replay.answer import describe_response, indented, timing, usage_line
 from replay.errors import RecordingFileError
 from replay.llama_stack import NotImportable, from_llama_stack, llama_stack_json
+from replay.project_settings import find_project_settings
 from replay.recorder import DONE
 from replay.recording import Recording, loads
 from replay.store import DirectoryStore, endpoint_folder, file_name
@@ -214,10 +215,11 @@ def find(target: str, folder: Path) -> Entry:
 def command_verify(args: argparse.Namespace) -> int:
     """Load every recording, validate its typed objects, check it is where replay looks."""
     folder = Path(args.dir)
-    entries = folder_entries(folder)
+    named = verify_targets(args.paths, folder) if args.paths else None
+    entries = folder_entries(folder) if named is None else named
     problems = 0
     for entry in entries:
-        shown = folder / entry.name
+        shown = entry.path
         found, warnings = check(entry)
         for problem in found:
             print(f"{shown}: {problem}")
@@ -435,6 +437,43 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
+# --- where the recordings are ---------------------------------------------------------------
+
+
+def configured_dir(start: Path) -> str:
+    """The recordings folder of the pytest configuration found from ``start`` upward."""
+    try:
+        project = find_project_settings(start)
+    except ValueError as error:
+        raise CommandError(f"{error}; fix it, or pass --dir DIR") from None
+    try:
+        return str(project.recordings_dir.relative_to(start.resolve()))
+    except ValueError:
+        return str(project.recordings_dir)
+
+
+def verify_targets(paths: Sequence[str], folder: Path) -> list[Entry]:
+    """The recordings named on the command line, files or folders. Each is checked against
+    the place replay looks for it: within the recordings folder when it lies inside it, else
+    within the folder named, or for a lone file within its endpoint folder's parent."""
+    entries: list[Entry] = []
+    for argument in paths:
+        path = Path(argument)
+        if path.is_dir():
+            root = folder if path.resolve().is_relative_to(folder.resolve()) else path
+            files = all_recordings(path)
+        elif path.is_file():
+            root = folder if path.resolve().is_relative_to(folder.resolve()) else path.parent.parent
+            files = [path]
+        else:
+            raise CommandError(f"no file or folder {argument}: name recordings to verify")
+        for file in files:
+            entry = read_entry(file.resolve(), root.resolve())
+            entry.path = file  # shown as named
+            entries.append(entry)
+    return entries
+
+
 # --- the parser ------------------------------------------------------------------------------
 
 
@@ -455,8 +494,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--dir",
         metavar="DIR",
-        default=DEFAULT_DIR,
-        help=f"the recordings folder (default: {DEFAULT_DIR})",
+        default=None,
+        help="the recordings folder (default: llm_replay_dir of the pytest configuration "
+        f"found from here upward, as pytest finds it, else {DEFAULT_DIR})",
     )
     commands = parser.add_subparsers(
         title="commands", dest="command", metavar="COMMAND", required=True
@@ -490,12 +530,18 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE|HASH",
         help="a recording's path (or path within the folder), or 6+ hex digits of its hash",
     )
-    add(
+    verify = add(
         "verify",
         command_verify,
         "check every recording against the format and openai types",
         "Load every recording, validate each typed object against the installed openai types "
         "and check that each file is where replay looks for it. Exit code 1 if any problem.",
+    )
+    verify.add_argument(
+        "paths",
+        metavar="PATH",
+        nargs="*",
+        help="recording files or folders to check (default: the whole recordings folder)",
     )
     imported = add(
         "import-llama-stack",
@@ -534,6 +580,8 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as stop:  # --help, or argparse's usage error
         return stop.code if isinstance(stop.code, int) else 2
     try:
+        if args.dir is None:
+            args.dir = configured_dir(Path.cwd())
         return int(args.run(args))
     except CommandError as error:
         print(f"{PROG}: {error}", file=sys.stderr)
