@@ -387,7 +387,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     ]
     if not unused:
         return
-    terminalreporter.write_line(f"{len(unused)} recordings no test used:")
+    noun = "recording" if len(unused) == 1 else "recordings"
+    terminalreporter.write_line(f"{len(unused)} {noun} no test used:")
     for path in unused[:UNUSED_SHOWN]:
         terminalreporter.write_line(f"  {path.relative_to(folder).as_posix()}")
     if len(unused) > UNUSED_SHOWN:

@@ -40,7 +40,7 @@ def test_a_whole_run_lists_the_unused_recordings(
     result.stdout.fnmatch_lines(
         [
             "*1 replayed, 0 recorded, 0 missed*",
-            "1 recordings no test used:",
+            "1 recording no test used:",
             "  completions/*.json",
             "Delete them with: llm-playback --dir * prune --yes",
         ]
@@ -78,7 +78,7 @@ def test_the_report_adds_up_xdist_workers(
     result = pytester.runpytest_subprocess("-n", "2")
     result.assert_outcomes(passed=10)
     result.stdout.fnmatch_lines(
-        ["*5 replayed, 0 recorded, 0 missed*", "1 recordings no test used:"]
+        ["*5 replayed, 0 recorded, 0 missed*", "1 recording no test used:"]
     )
     usage = json.loads((recordings.root / USAGE_FILE).read_text(encoding="utf-8"))
     assert usage["complete"] is True and len(usage["used"]) == 1
