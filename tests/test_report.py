@@ -77,9 +77,7 @@ def test_the_report_adds_up_xdist_workers(
     )
     result = pytester.runpytest_subprocess("-n", "2")
     result.assert_outcomes(passed=10)
-    result.stdout.fnmatch_lines(
-        ["*5 replayed, 0 recorded, 0 missed*", "1 recording no test used:"]
-    )
+    result.stdout.fnmatch_lines(["*5 replayed, 0 recorded, 0 missed*", "1 recording no test used:"])
     usage = json.loads((recordings.root / USAGE_FILE).read_text(encoding="utf-8"))
     assert usage["complete"] is True and len(usage["used"]) == 1
 
