@@ -170,3 +170,50 @@ def test_provider_requests_record_locally_and_replay_offline(
         ]
     )
     assert "opened a network connection" not in replayed.stdout.str()
+
+
+BLOCKING_TESTS = """
+import http.server
+import threading
+
+import httpx
+import pytest
+
+from replay import HostBlocked
+
+
+@pytest.fixture
+def elsewhere():
+    class Hello(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"hello")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hello)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+def test_the_ini_setting_blocks(llm_replay, elsewhere):
+    with httpx.Client() as client, pytest.raises(HostBlocked, match="llm_replay_block_other"):
+        client.get(elsewhere)
+
+
+@pytest.mark.llm_replay(block_other_hosts=False)
+def test_the_marker_wins(elsewhere):
+    with httpx.Client() as client:
+        assert client.get(elsewhere).text == "hello"
+"""
+
+
+def test_other_hosts_can_be_blocked_from_the_ini_file(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nllm_replay_block_other_hosts = true\n")
+    pytester.makepyfile(test_blocking=BLOCKING_TESTS)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
