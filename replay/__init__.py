@@ -1,4 +1,4 @@
-"""pytest-llm-replay: record LLM server exchanges once, replay them deterministically.
+"""pytest-llm-playback: record LLM server exchanges once, replay them deterministically.
 
 The public names are imported on first use (PEP 562), so that loading the pytest plugin,
 which imports this package, costs a pytest run almost nothing until a test records or
@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from replay.errors import (
+        HostBlocked,
         LLMReplayError,
         RecordingFileError,
         ReplayFailure,
@@ -35,6 +36,7 @@ _WHERE = {
     "FailWith": "replay.faults",
     "Shaping": "replay.shaping",
     "DirectoryStore": "replay.store",
+    "HostBlocked": "replay.errors",
     "LLMReplay": "replay.fixture",
     "LLMReplayError": "replay.errors",
     "MemoryStore": "replay.store",
@@ -55,6 +57,7 @@ __all__ = [
     "DelayFirstByte",
     "DirectoryStore",
     "FailWith",
+    "HostBlocked",
     "LLMReplay",
     "LLMReplayError",
     "MemoryStore",

@@ -1,5 +1,5 @@
 """What a recorded response says: its answer reassembled from the recorded events, and the
-description of it that ``llm-replay show`` prints.
+description of it that ``llm-playback show`` prints.
 
 Pure: takes a recording or its events and returns values and lines. The text and tool calls
 of each choice are put back together from streamed deltas, whole messages or completion text;

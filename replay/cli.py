@@ -1,4 +1,4 @@
-"""The ``llm-replay`` command line: list, show, verify, import, migrate and prune recordings.
+"""The ``llm-playback`` command line: list, show, verify, import, migrate and prune recordings.
 
 A thin edge over the core. The pure parts take and return values: reassembling an answer
 from its events (``replay.answer``), turning a llama-stack file into a recording
@@ -30,13 +30,14 @@ from replay.errors import RecordingFileError
 from replay.file_reading import UnreadableFile, read_recording
 from replay.layout import is_v1_path, relative_path, v1_path
 from replay.llama_stack import NotImportable, from_llama_stack, llama_stack_json
+from replay.project_settings import find_project_settings
 from replay.recording import Recording, dumps, loads
 from replay.replayable import body_problems
 from replay.secrets import mask_secrets
 from replay.store import DirectoryStore, write_atomic
 from replay.usage import CACHE_FILE, Usage, all_recordings
 
-PROG = "llm-replay"
+PROG = "llm-playback"
 DEFAULT_DIR = "recordings"
 DEFAULT_CACHE = ".pytest_cache"
 SHARED_LABEL = "(shared)"
@@ -224,7 +225,7 @@ def find(target: str, folder: Path) -> Entry:
     if not _HEX.fullmatch(prefix):
         raise CommandError(
             f"no file {target} (nor {folder / target}), and it is not a request hash: give a "
-            "recording's path or at least 6 hex digits of its hash (see llm-replay ls)"
+            "recording's path or at least 6 hex digits of its hash (see llm-playback ls)"
         )
     entries = folder_entries(folder)
     matches = [
@@ -236,7 +237,7 @@ def find(target: str, folder: Path) -> Entry:
     if not matches:
         raise CommandError(
             f"no recording in {folder} has a request hash starting with {prefix} "
-            f"({_count(len(entries), 'recording')} searched); see llm-replay ls"
+            f"({_count(len(entries), 'recording')} searched); see llm-playback ls"
         )
     if len(matches) > 1:
         names = ", ".join(entry.name for entry in matches)
@@ -250,10 +251,11 @@ def find(target: str, folder: Path) -> Entry:
 def command_verify(args: argparse.Namespace) -> int:
     """Load every recording, validate its typed objects, check it is where replay looks."""
     folder = Path(args.dir)
-    entries = folder_entries(folder)
+    named = verify_targets(args.paths, folder) if args.paths else None
+    entries = folder_entries(folder) if named is None else named
     problems = 0
     for entry in entries:
-        shown = folder / entry.name
+        shown = entry.path
         found, warnings = check(entry)
         for problem in found:
             say(f"{shown}: {problem}")
@@ -579,11 +581,48 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
+# --- where the recordings are ---------------------------------------------------------------
+
+
+def configured_dir(start: Path) -> str:
+    """The recordings folder of the pytest configuration found from ``start`` upward."""
+    try:
+        project = find_project_settings(start)
+    except ValueError as error:
+        raise CommandError(f"{error}; fix it, or pass --dir DIR") from None
+    try:
+        return str(project.recordings_dir.relative_to(start.resolve()))
+    except ValueError:
+        return str(project.recordings_dir)
+
+
+def verify_targets(paths: Sequence[str], folder: Path) -> list[Entry]:
+    """The recordings named on the command line, files or folders. Each is checked against
+    the place replay looks for it: within the recordings folder when it lies inside it, else
+    within the folder named, or for a lone file within its endpoint folder's parent."""
+    entries: list[Entry] = []
+    for argument in paths:
+        path = Path(argument)
+        if path.is_dir():
+            root = folder if path.resolve().is_relative_to(folder.resolve()) else path
+            files = all_recordings(path)
+        elif path.is_file():
+            root = folder if path.resolve().is_relative_to(folder.resolve()) else path.parent.parent
+            files = [path]
+        else:
+            raise CommandError(f"no file or folder {argument}: name recordings to verify")
+        for file in files:
+            entry = read_entry(file.resolve(), root.resolve())
+            entry.path = file  # shown as named
+            entries.append(entry)
+    return entries
+
+
 # --- the parser ------------------------------------------------------------------------------
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``llm-replay`` parser, one subcommand per command."""
+    """The ``llm-playback`` parser, one subcommand per command."""
     folder = argparse.ArgumentParser(add_help=False)
     folder.add_argument(
         "--dir",
@@ -593,14 +632,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser = argparse.ArgumentParser(
         prog=PROG,
-        description="Look after the recordings of pytest-llm-replay.",
-        epilog="Run 'llm-replay COMMAND --help' for the options of a command.",
+        description="Look after the recordings of pytest-llm-playback.",
+        epilog="Run 'llm-playback COMMAND --help' for the options of a command.",
     )
     parser.add_argument(
         "--dir",
         metavar="DIR",
-        default=DEFAULT_DIR,
-        help=f"the recordings folder (default: {DEFAULT_DIR})",
+        default=None,
+        help="the recordings folder (default: llm_replay_dir of the pytest configuration "
+        f"found from here upward, as pytest finds it, else {DEFAULT_DIR})",
     )
     commands = parser.add_subparsers(
         title="commands", dest="command", metavar="COMMAND", required=True
@@ -641,12 +681,18 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE|HASH",
         help="a recording's path (or path within the folder), or 6+ hex digits of its hash",
     )
-    add(
+    verify = add(
         "verify",
         command_verify,
         "check every recording against the format and openai types",
         "Load every recording, validate each typed object against the installed openai types "
         "and check that each file is where replay looks for it. Exit code 1 if any problem.",
+    )
+    verify.add_argument(
+        "paths",
+        metavar="PATH",
+        nargs="*",
+        help="recording files or folders to check (default: the whole recordings folder)",
     )
     imported = add(
         "import-llama-stack",
@@ -703,11 +749,13 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as stop:  # --help, or argparse's usage error
         return stop.code if isinstance(stop.code, int) else 2
     try:
+        if args.dir is None:
+            args.dir = configured_dir(Path.cwd())
         return int(args.run(args))
     except CommandError as error:
         print(f"{PROG}: {mask_secrets(str(error))}", file=sys.stderr)
         return 1
-    except BrokenPipeError:  # the reader went away (llm-replay ls | head): stop quietly
+    except BrokenPipeError:  # the reader went away (llm-playback ls | head): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     except OSError as error:

@@ -1,10 +1,27 @@
-"""The errors pytest-llm-replay raises. Each message names the thing and the fix."""
+"""The errors pytest-llm-playback raises. Each message names the thing and the fix.
+
+Every one derives from ``LLMReplayError``, so ``pytest.raises(SecretInRecording)`` (or
+``pytest.raises(LLMReplayError)``) catches it as itself, even when it is raised inside the
+openai SDK's HTTP call.
+"""
 
 from __future__ import annotations
 
 
-class LLMReplayError(Exception):
-    """Base class of the library's ordinary errors."""
+class LLMReplayError(BaseException):
+    """Base class of every error the library raises.
+
+    Derives from BaseException on purpose: the openai SDK (2.x and 3.x) catches every
+    ``Exception`` raised by its transport, retries it and re-raises it as
+    ``APIConnectionError("Connection error.")``. A BaseException passes through untouched,
+    as pytest's own ``Failed`` does, so the test sees the failure itself, once, and an
+    application's ``except Exception`` cannot swallow a replay miss. The plugin reports these
+    errors by their message alone, without the traceback through httpx and openai.
+    """
+
+
+# The name of the base class before every error derived from it; kept for code that catches it.
+ReplayFailure = LLMReplayError
 
 
 class RecordingFileError(LLMReplayError):
@@ -20,23 +37,17 @@ class RecordingFileError(LLMReplayError):
 
 
 class ServerStartError(LLMReplayError):
-    """The llama.cpp server the plugin starts for recording did not come up."""
+    """The llama.cpp server the plugin starts for recording did not come up, or cannot be
+    started (llama-cpp-python or the model is missing)."""
 
 
 class SecretInRecording(LLMReplayError):
     """A recording about to be written holds something shaped like a key; nothing was written."""
 
 
-class ReplayFailure(BaseException):
-    """A failure inside the record/replay transport that must reach the test as itself.
-
-    Derives from BaseException on purpose: the openai SDK (2.x and 3.x) catches every
-    ``Exception`` raised by its transport, retries it and re-raises it as
-    ``APIConnectionError("Connection error.")``. A BaseException passes through untouched,
-    as pytest's own ``Failed`` does, so the test sees the failure itself, once. The plugin
-    reports it by its message alone, without the traceback through httpx and openai.
-    """
-
-
-class ReplayMiss(ReplayFailure):
+class ReplayMiss(LLMReplayError):
     """A request has no recording in replay mode."""
+
+
+class HostBlocked(LLMReplayError):
+    """A request went to a host other than the LLM server while the test blocks other hosts."""

@@ -4,13 +4,17 @@ test's record/replay ``Player``."""
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from replay.modes import Mode
 from replay.player import Player
 from replay.transport import Flavour, default_flavour, flavour_module, replay_transport
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # for editors and mypy only: none of these is imported at run time
+    import httpx
+    import httpx2
+    import openai as openai_sdk  # the method openai() would shadow the name
+
     from replay.shaping import Shaper, Shaping
 
 REPLAY_API_KEY = "llm-replay-no-key"
@@ -90,13 +94,30 @@ class LLMReplay:
         seed = seed_of_test(self._seed, self._test_id)
         return shaper_of_test(shaping, self._player.stats, seed, self._test_id) or shaping
 
+    @overload
+    def http_client(self, flavour: Literal["httpx"], **kwargs: Any) -> httpx.Client: ...
+    @overload
+    def http_client(self, flavour: Literal["httpx2"], **kwargs: Any) -> httpx2.Client: ...
+    @overload
+    def http_client(self, flavour: None = None, **kwargs: Any) -> Any: ...
+
     def http_client(self, flavour: Flavour | None = None, **kwargs: Any) -> Any:
-        """An ``httpx.Client`` (or ``httpx2.Client``) on the record/replay transport."""
+        """An ``httpx.Client`` (or ``httpx2.Client``) on the record/replay transport. Typed
+        when ``flavour`` is given; without it, which one depends on the installed openai."""
         flavour = flavour or default_flavour()
         kwargs.setdefault("timeout", HTTP_TIMEOUT)
         client = flavour_module(flavour).Client(transport=self.transport(flavour), **kwargs)
         self._opened.append(client)
         return client
+
+    @overload
+    def async_http_client(self, flavour: Literal["httpx"], **kwargs: Any) -> httpx.AsyncClient: ...
+    @overload
+    def async_http_client(
+        self, flavour: Literal["httpx2"], **kwargs: Any
+    ) -> httpx2.AsyncClient: ...
+    @overload
+    def async_http_client(self, flavour: None = None, **kwargs: Any) -> Any: ...
 
     def async_http_client(self, flavour: Flavour | None = None, **kwargs: Any) -> Any:
         """An ``httpx.AsyncClient`` (or ``httpx2.AsyncClient``) on the transport."""
@@ -106,14 +127,14 @@ class LLMReplay:
             transport=self.async_transport(flavour), **kwargs
         )
 
-    def openai(self, **kwargs: Any) -> Any:
+    def openai(self, **kwargs: Any) -> openai_sdk.OpenAI:
         """An ``openai.OpenAI`` client bound to record or replay."""
         import openai
 
         kwargs.setdefault("http_client", self.http_client())
         return openai.OpenAI(**self._client_options(kwargs))
 
-    def async_openai(self, **kwargs: Any) -> Any:
+    def async_openai(self, **kwargs: Any) -> openai_sdk.AsyncOpenAI:
         """An ``openai.AsyncOpenAI`` client bound to record or replay."""
         import openai
 

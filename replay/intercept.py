@@ -7,7 +7,10 @@ httpx or httpx2 client makes to the server's base URL go through the record/repl
   client, ``HTTPTransport.handle_request`` and ``AsyncHTTPTransport.handle_async_request``,
   restored when the test ends. The recorder marks the requests it forwards so that they pass.
 
-Requests to other hosts are untouched unless ``block_other_hosts`` is set.
+Requests to a known hosted LLM provider (``replay.providers``: api.openai.com, Azure OpenAI,
+Anthropic, Gemini, ...) never leave the machine: they are moved under the base URL first, so
+that they replay (the host is not part of the request hash), miss, or in record mode go to the
+test's server. Requests to other hosts are untouched unless ``block_other_hosts`` is set.
 """
 
 from __future__ import annotations
@@ -18,8 +21,9 @@ import sys
 from typing import Any
 from urllib.parse import urlsplit
 
-from replay.errors import ReplayFailure
+from replay.errors import HostBlocked
 from replay.player import Player
+from replay.providers import URL_PATTERN, is_provider, redirected
 from replay.transport import FORWARDED, Flavour, replay_transport
 
 _IN_ASYNC_RESOLVE = contextvars.ContextVar("llm_replay_async_resolve", default=False)
@@ -38,6 +42,20 @@ class Interception:
         """Whether a request URL is under the base URL."""
         return url == self.base_url or url.startswith(self.base_url + "/")
 
+    def takes(self, url: str) -> bool:
+        """Whether the record/replay transport answers a request to ``url``: under the base
+        URL, or to a known LLM provider."""
+        return self.matches(url) or is_provider(url)
+
+    def redirect(self, request: Any) -> Any:
+        """A provider's request moved under the base URL (the request itself, changed); a
+        request under the base URL as it is."""
+        url = str(request.url)
+        if not self.matches(url):
+            request.url = type(request.url)(redirected(url, self.base_url))
+            request.headers["host"] = request.url.netloc.decode("ascii")
+        return request
+
     def start(self) -> None:
         """Intercept the flavours that are installed."""
         if _installed("httpx"):
@@ -50,11 +68,12 @@ class Interception:
         while self._undo:
             self._undo.pop()()
 
-    def refuse(self, request: Any) -> ReplayFailure:
+    def refuse(self, request: Any) -> HostBlocked:
         """The error for a request to another host while those are blocked."""
-        return ReplayFailure(
+        return HostBlocked(
             f"pytest-llm-replay: {request.method} {request.url} goes to a host other than the "
-            f"LLM server {self.base_url}, and this test blocks other hosts"
+            f"LLM server {self.base_url}, and this test blocks other hosts (the marker's "
+            "block_other_hosts, or the ini setting llm_replay_block_other_hosts)"
         )
 
     def _start_respx(self) -> None:
@@ -81,6 +100,7 @@ class Interception:
                     _IN_ASYNC_RESOLVE.reset(token)
 
         def to_server(request: Any) -> Any:
+            request = interception.redirect(request)
             if _IN_ASYNC_RESOLVE.get():
                 return transport.handle_async_request(request)
             return transport.handle_request(request)
@@ -92,6 +112,7 @@ class Interception:
 
         router = Router(assert_all_called=False, assert_all_mocked=True, using="httpx")
         router.route(url__regex=f"^{_escape(self.base_url)}(/|$)").mock(side_effect=to_server)
+        router.route(url__regex=URL_PATTERN).mock(side_effect=to_server)
         router.route().mock(side_effect=elsewhere)
         router.start()
         self._undo.append(lambda: router.stop(quiet=True))
@@ -105,18 +126,20 @@ class Interception:
         interception = self
 
         def handle_request(self: Any, request: Any) -> Any:
-            if request.extensions.get(FORWARDED) or not interception.matches(str(request.url)):
+            if request.extensions.get(FORWARDED) or not interception.takes(str(request.url)):
                 if interception.block_other_hosts and not request.extensions.get(FORWARDED):
                     raise interception.refuse(request)
                 return sync_original(self, request)
-            return transport.handle_request(request, via=self)  # forwarded: the app's own pool
+            return transport.handle_request(
+                interception.redirect(request), via=self
+            )  # forwarded: the app's own pool
 
         async def handle_async_request(self: Any, request: Any) -> Any:
-            if request.extensions.get(FORWARDED) or not interception.matches(str(request.url)):
+            if request.extensions.get(FORWARDED) or not interception.takes(str(request.url)):
                 if interception.block_other_hosts and not request.extensions.get(FORWARDED):
                     raise interception.refuse(request)
                 return await async_original(self, request)
-            return await transport.handle_async_request(request, via=self)
+            return await transport.handle_async_request(interception.redirect(request), via=self)
 
         http.HTTPTransport.handle_request = handle_request
         http.AsyncHTTPTransport.handle_async_request = handle_async_request

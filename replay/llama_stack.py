@@ -21,7 +21,7 @@ from replay.recorder import LIBRARY
 from replay.recording import Recording, from_json
 
 # Who imported a recording (kept in its "recorded"), and how to record what cannot be imported.
-_IMPORTED_BY = f"llm-replay import-llama-stack ({LIBRARY})"
+_IMPORTED_BY = f"llm-playback import-llama-stack ({LIBRARY})"
 _RECORD_HINT = "pytest --record-mode=missing"
 # Keyword arguments of the SDK's create() that are not body fields.
 _CLIENT_OPTIONS = frozenset({"extra_body", "extra_headers", "extra_query", "timeout"})

@@ -93,12 +93,16 @@ class Player:
         before_forward: Callable[[], None] = lambda: None,
         test: str | None = None,
         shaper: Shaper | None = None,
+        served_model: str | None = None,
     ) -> None:
         self.store = store
         self.test = test  # the pytest node id whose recordings these are; None: shared
         self.redaction = redaction or Redaction()
         self.ignore_fields = ignore_fields
         self.before_forward = before_forward  # e.g. start the server on first need
+        # The model the server runs whatever a request names (the auto-started llama.cpp
+        # server's GGUF), recorded instead of the name it echoes back; None: the answer's.
+        self.served_model = served_model
         self.mode: Mode = mode
         self.allow_repeats = allow_repeats
         self.record_hint = record_hint
@@ -122,8 +126,10 @@ class Player:
             self._seen[request.key] = index + 1
         if self.mode == "live":
             self.stats.live += 1
+            self.stats.note_requested_model(request.body)
             return Live()
         if self.mode == "record":
+            self.stats.note_requested_model(request.body)
             return Record(index)
         recording = self._find(request, index)
         if recording is None and self.allow_repeats and index > 0:
@@ -136,6 +142,7 @@ class Player:
             self.replayed.append(recording)
             return recording
         if self.mode == "missing":
+            self.stats.note_requested_model(request.body)
             return Record(index)
         self.stats.missed += 1
         raise ReplayMiss(self._miss_message(request, index))

@@ -3,6 +3,7 @@ interception of clients the application builds itself, and the session report.""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import warnings
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from replay.errors import LLMReplayError, ReplayFailure
+from replay.errors import LLMReplayError
 from replay.modes import MODES
 from replay.settings import REPLAY_BASE_URL, Settings
 from replay.stats import Stats
@@ -44,6 +45,9 @@ MARKER_OPTIONS = {
     "faults": "FailWith/CutAfter/DelayFirstByte objects or dicts: errors injected into replay",
 }
 UNUSED_SHOWN = 20
+# The base URL variables common clients read: the openai SDK (OPENAI_BASE_URL), llama-index,
+# langchain's older clients and openai 0.x (OPENAI_API_BASE).
+BASE_URL_VARIABLES = ("OPENAI_BASE_URL", "OPENAI_API_BASE")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -100,6 +104,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("llm_replay_dir", "folder of recordings under the rootdir", default="recordings")
     parser.addini("llm_replay_pace", "pace factor of replayed events (0: at once)", default="")
     parser.addini("llm_replay_chunking", "how replayed bodies are cut (event)", default="")
+    parser.addini(
+        "llm_replay_block_other_hosts",
+        "fail requests to hosts other than the LLM server and the known LLM providers "
+        "(the marker's block_other_hosts=... wins)",
+        type="bool",
+        default=False,
+    )
     parser.addini(
         "llm_replay_ignore_fields",
         "dotted paths of request body fields left out of the request hash (e.g. user)",
@@ -181,17 +192,40 @@ def _llm_replay_server(
     if settings.mode == "replay" or settings.server_url:
         yield None
         return
-    from replay.server import LazyServer, default_model_path
+    from replay.server import LazyServer
 
-    try:
-        model = settings.model_path or default_model_path()
-    except LLMReplayError as error:
-        pytest.fail(str(error), pytrace=False)
-    server = LazyServer(model, tmp_path_factory.mktemp("llama-server"))
+    server = LazyServer(
+        settings.model_path,
+        tmp_path_factory.mktemp("llama-server"),
+        announce=TerminalLine(pytestconfig).write,
+    )
     try:
         yield server
     finally:
         server.stop()
+
+
+class TerminalLine:
+    """Writes a line to the terminal while a test runs, past pytest's output capture (as
+    pytest's own live logging does), so that it shows without ``-s``."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    def write(self, text: str, done: bool) -> None:
+        terminal = self.config.pluginmanager.get_plugin("terminalreporter")
+        if terminal is None or hasattr(self.config, "workeroutput"):
+            return  # -p no:terminal, or an xdist worker, whose terminal nobody sees
+        # The capture manager has no public API to step aside; pytest's logging plugin uses
+        # this same method for live logs. Without it (another capture plugin), write anyway.
+        capture = self.config.pluginmanager.get_plugin("capturemanager")
+        disabled = getattr(capture, "global_and_fixture_disabled", None)
+        with disabled() if disabled is not None else contextlib.nullcontext():
+            if not done:
+                terminal.ensure_newline()
+                terminal.write(f"llm-replay: {text}", flush=True)
+            else:
+                terminal.line(text)
 
 
 @pytest.fixture
@@ -202,9 +236,10 @@ def llm_replay(
 ) -> Iterator[LLMReplay]:
     """Record or replay the LLM exchanges of this test (see ``pytest --help``).
 
-    While it is active, clients the code under test builds itself are intercepted too, and
-    ``OPENAI_BASE_URL`` (and ``OPENAI_API_KEY``, if unset) point the openai SDK's defaults at
-    the server.
+    While it is active, clients the code under test builds itself are intercepted too, requests
+    to known LLM providers (api.openai.com, ...) are answered by the record/replay transport and
+    never leave the machine, and ``OPENAI_BASE_URL``, ``OPENAI_API_BASE`` (and
+    ``OPENAI_API_KEY``, if unset) point the common clients' defaults at the server.
     """
     from replay.fixture import REPLAY_API_KEY, LLMReplay
     from replay.intercept import Interception
@@ -225,12 +260,12 @@ def llm_replay(
         shaper=shaper,
     )
     stats = config.stash[STATS]
-    monkeypatch.setenv("OPENAI_BASE_URL", base_url)
+    for variable in BASE_URL_VARIABLES:
+        monkeypatch.setenv(variable, base_url)
     if settings.mode == "replay" or not os.environ.get("OPENAI_API_KEY"):
         monkeypatch.setenv("OPENAI_API_KEY", REPLAY_API_KEY)
-    interception = Interception(
-        player, base_url, block_other_hosts=bool(options.get("block_other_hosts", False))
-    )
+    block = options.get("block_other_hosts", settings.block_other_hosts)
+    interception = Interception(player, base_url, block_other_hosts=bool(block))
     interception.start()
     request.node.stash[PLAYER] = player
     handle = LLMReplay(
@@ -273,10 +308,7 @@ def _server_for(settings: Settings, server: LazyServer | None) -> tuple[str, str
     if server is not None and (why := server.died()) is not None:
         pytest.fail(f"pytest-llm-replay: {why}", pytrace=False)
     if server is not None and settings.mode != "missing":
-        try:
-            server.ensure()
-        except LLMReplayError as error:
-            pytest.fail(str(error), pytrace=False)
+        _start(server)
     if server is not None:
         return server.base_url, server.model
     model = model_alias(settings.model_path) if settings.model_path else DEFAULT_MODEL_ALIAS
@@ -309,7 +341,21 @@ def _player(
         before_forward=server.ensure if server is not None else lambda: None,
         test=test,
         shaper=shaper,
+        served_model=server.served_model if server is not None else None,
     )
+
+
+def _start(server: LazyServer) -> None:
+    """Start the server, or fail the test with the reason alone. pytest.fail is called outside
+    the ``except`` so that the report is not "During handling of the above exception...", and
+    a fixture must not raise a BaseException (pytest's fixture cache expects an Exception)."""
+    try:
+        server.ensure()
+    except LLMReplayError as error:
+        problem = str(error)
+    else:
+        return
+    pytest.fail(problem, pytrace=False)
 
 
 @pytest.fixture(autouse=True)
@@ -377,8 +423,8 @@ def _record_hint(request: pytest.FixtureRequest) -> str:
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    """Report a ReplayFailure (a miss, a bad recording, a secret) by its message alone: the
-    traceback through httpx and openai says nothing the message does not."""
+    """Report the library's errors (a miss, a bad recording, a secret) by their message alone:
+    the traceback through httpx and openai says nothing the message does not."""
     report = yield
     excinfo = call.excinfo
     if not report.failed or excinfo is None:
@@ -386,7 +432,7 @@ def pytest_runtest_makereport(
     from replay.secrets import mask_secrets  # messages reach CI logs: no key in them
 
     patterns = item.config.stash[SETTINGS].redaction.compiled
-    if isinstance(excinfo.value, ReplayFailure):
+    if isinstance(excinfo.value, LLMReplayError):
         report.longrepr = mask_secrets(f"{type(excinfo.value).__name__}: {excinfo.value}", patterns)
     elif call.when == "call" and (player := item.stash.get(PLAYER, None)) is not None:
         # Replay does not validate; once a test failed, say if a recording it used was bad.
@@ -551,9 +597,19 @@ def _report(config: pytest.Config, stats: Stats) -> list[str]:
     if not_kept is not None:
         lines.append(
             f"the usage of this run was not kept in pytest's cache: {not_kept}; "
-            "llm-replay prune and migrate need it"
+            "llm-playback prune and migrate need it"
         )
     lines += _shaping_lines(stats, config.stash[SEED])
+    settings = config.stash[SETTINGS]
+    if stats.requested_models and settings.mode != "replay" and not settings.server_url:
+        from replay.server import served_model
+
+        names = ", ".join(sorted(stats.requested_models))
+        lines.append(
+            f"The auto-started llama.cpp server ran {served_model(settings.model_path)} and "
+            f"answered every request with it, whatever model it named ({names}); the "
+            "recordings say so in recorded.server_model."
+        )
     if usage is None:
         return lines
     from replay.usage import all_recordings
@@ -561,9 +617,10 @@ def _report(config: pytest.Config, stats: Stats) -> list[str]:
     folder = config.stash[SETTINGS].recordings_dir
     unused = usage.unused([p.relative_to(folder).as_posix() for p in all_recordings(folder)])
     if unused:
-        lines.append(f"{len(unused)} recordings no test used:")
+        noun = "recording" if len(unused) == 1 else "recordings"
+        lines.append(f"{len(unused)} {noun} no test used:")
         lines += [f"  {name}" for name in unused[:UNUSED_SHOWN]]
         if len(unused) > UNUSED_SHOWN:
             lines.append(f"  ... and {len(unused) - UNUSED_SHOWN} more")
-        lines.append(f"Delete them with: llm-replay --dir {folder} prune --yes")
+        lines.append(f"Delete them with: llm-playback --dir {folder} prune --yes")
     return lines

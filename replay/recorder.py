@@ -24,7 +24,7 @@ from replay.errors import LLMReplayError
 from replay.recording import Recording
 from replay.request import RequestInfo
 
-LIBRARY = "pytest-llm-replay 0.1.0"
+LIBRARY = "pytest-llm-playback 0.1.0"
 
 
 @dataclass(slots=True)
@@ -39,6 +39,7 @@ class Recorder:
     response_headers: dict[str, str] = field(default_factory=dict)
     framed: bool = True  # content-length or chunked: the client raises if the body is cut
     decoder: BodyDecoder = field(default_factory=BodyDecoder)  # undoes content-encoding
+    served_model: str | None = None  # what the server runs, when known better than its answer
     problems: list[str] = field(default_factory=list)  # objects kept as plain JSON
     _parser: sse.SSEParser = field(default_factory=sse.SSEParser)
     _events: list[Any] = field(default_factory=list)
@@ -150,7 +151,7 @@ class Recorder:
             recorded={
                 "at": datetime.now(UTC).isoformat(timespec="seconds"),
                 "server": self.server,
-                "server_model": server_model,
+                "server_model": self.served_model or server_model,
                 "by": LIBRARY,
             },
             plain=plain,

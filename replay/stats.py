@@ -24,6 +24,13 @@ class Stats:
     tests: dict[str, list[str]] = field(default_factory=dict)
     faults: list[str] = field(default_factory=list)  # "<test id>: <fault> on <request>"
     random_chunked: int = 0  # tests whose bodies were cut with the session's random seed
+    requested_models: set[str] = field(default_factory=set)  # of requests sent to the server
+
+    def note_requested_model(self, body: Any) -> None:
+        """Keep the model a request sent to the server asked for."""
+        model = body.get("model") if isinstance(body, dict) else None
+        if isinstance(model, str):
+            self.requested_models.add(model)
 
     def merge(self, other: dict[str, Any]) -> None:
         """Add the stats a pytest-xdist worker sent (``as_dict``)."""
@@ -34,6 +41,7 @@ class Stats:
         self.used |= set(other.get("used", []))
         self.tests.update(other.get("tests", {}))
         self.faults += list(other.get("faults", []))
+        self.requested_models |= set(other.get("requested_models", []))
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data, to cross from an xdist worker to the controller."""
@@ -49,4 +57,5 @@ class Stats:
             "tests": self.tests,
             "faults": self.faults,
             "random_chunked": self.random_chunked,
+            "requested_models": sorted(self.requested_models),
         }

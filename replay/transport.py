@@ -23,7 +23,6 @@ import importlib
 import time
 import weakref
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import contextmanager
 from functools import cache
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Literal
@@ -31,7 +30,7 @@ from urllib.parse import urlsplit
 
 from replay.completeness import framed
 from replay.content_decoding import BodyDecoder
-from replay.errors import LLMReplayError, ReplayFailure
+from replay.errors import LLMReplayError
 from replay.player import Live, Player
 from replay.recorder import Recorder
 from replay.recording import Recording
@@ -93,16 +92,6 @@ def transport_class(flavour: Flavour) -> Any:
     """The transport class of a flavour, built once per module object (a test harness that
     re-imports httpx gets classes of the new module)."""
     return _build(flavour_module(flavour))
-
-
-@contextmanager
-def surfaced() -> Iterator[None]:
-    """Turn the library's errors raised inside a transport into ``ReplayFailure``, which the
-    openai SDK neither retries nor hides behind "Connection error"."""
-    try:
-        yield
-    except LLMReplayError as error:
-        raise ReplayFailure(str(error)) from error
 
 
 @cache
@@ -175,11 +164,10 @@ def _build(http: Any) -> type:
 
         def _save(self, finished: Callable[[], Recording | None]) -> None:
             """The recorder's recording, once the body ended, to the player to keep (a body
-            the recorder cannot keep raises, as a ``ReplayFailure``)."""
-            with surfaced():
-                recording = finished()
-                if recording is not None:
-                    self._player.save(recording, self._index, self._recorder.problems)
+            the recorder cannot keep raises its ``LLMReplayError``)."""
+            recording = finished()
+            if recording is not None:
+                self._player.save(recording, self._index, self._recorder.problems)
 
     class LLMReplayTransport(http.BaseTransport, http.AsyncBaseTransport):  # type: ignore[misc]
         """Answers from recordings, or from the real server through ``real``/``async_real``."""
@@ -247,10 +235,9 @@ def _build(http: Any) -> type:
             info = self.player.request_info(
                 request.method, str(request.url), request.headers.multi_items(), content
             )
-            with surfaced():
-                route = self.player.route(info)
-                if not isinstance(route, Recording):
-                    self.player.before_forward()
+            route = self.player.route(info)
+            if not isinstance(route, Recording):
+                self.player.before_forward()
             return info, route
 
         def _loop_transport(self) -> Any:
@@ -319,6 +306,7 @@ def _build(http: Any) -> type:
                 response_headers=dict(response.headers.multi_items()),
                 framed=framed(response.headers, response.extensions.get("http_version")),
                 decoder=BodyDecoder(response.headers.get("content-encoding", "")),
+                served_model=self.player.served_model,
             )
             return http.Response(
                 status_code=response.status_code,

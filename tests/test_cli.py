@@ -1,4 +1,4 @@
-"""The llm-replay command line, run in-process on copies of the real llama.cpp recordings and
+"""The llm-playback command line, run in-process on copies of the real llama.cpp recordings and
 of the seeds; expected answers are computed from the files' JSON, not by the code under test."""
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ def test_help_of_the_program_and_of_every_command(capsys: pytest.CaptureFixture[
     for command in commands:
         code, out, _ = run(capsys, command, "--help")
         assert code == 0, command
-        assert f"llm-replay {command}" in out and "--dir" in out
+        assert f"llm-playback {command}" in out and "--dir" in out
 
 
 def test_runs_as_a_module() -> None:
@@ -134,7 +134,7 @@ def test_runs_as_a_module() -> None:
 def test_a_bad_command_line_exits_2(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
     code, _, err = run(capsys, *argv)
     assert code == 2
-    assert "usage: llm-replay" in err
+    assert "usage: llm-playback" in err
 
 
 def test_dir_is_accepted_before_and_after_the_command(
@@ -628,7 +628,7 @@ def test_prune_lists_then_deletes_only_unused_recordings(
     code, out, _ = run(capsys, "--dir", folder, "prune")
     assert code == 0
     assert [line.strip() for line in out.splitlines()[1:-1]] == unused
-    assert out.splitlines()[-1] == f"To delete them, run: llm-replay --dir {folder} prune --yes"
+    assert out.splitlines()[-1] == f"To delete them, run: llm-playback --dir {folder} prune --yes"
     assert files(folder) == everything
 
     code, out, _ = run(capsys, "--dir", folder, "prune", "--yes")

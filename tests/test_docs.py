@@ -1,6 +1,6 @@
 """The documentation checked against the code: the quickstart's test replays offline from the
 committed recordings, the configuration page names every option, ini setting, marker option,
-fixture member and ``llm-replay`` command, and every test the docs cite exists."""
+fixture member and ``llm-playback`` command, and every test the docs cite exists."""
 
 from __future__ import annotations
 

@@ -9,6 +9,7 @@ def test_public_names() -> None:
         "DelayFirstByte",
         "DirectoryStore",
         "FailWith",
+        "HostBlocked",
         "LLMReplay",
         "LLMReplayError",
         "MemoryStore",
@@ -42,3 +43,17 @@ def test_fixture_interface() -> None:
         "transport",
         "async_transport",
     } <= members | {"base_url", "model"}
+
+
+def test_every_error_derives_from_the_base_error() -> None:
+    """One ``except``/``pytest.raises(LLMReplayError)`` catches whatever the library raises,
+    and none of them is an ``Exception`` that the openai SDK would retry and rename."""
+    import inspect
+
+    from replay import errors
+
+    classes = [c for _, c in inspect.getmembers(errors, inspect.isclass)]
+    assert len(classes) >= 6
+    for error in classes:
+        assert issubclass(error, replay.LLMReplayError), error
+        assert not issubclass(error, Exception), error

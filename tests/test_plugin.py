@@ -274,7 +274,7 @@ def test_new(llm_replay):
     result.assert_outcomes(passed=1, deselected=1)
     result = pytester.runpytest(*args, "-k", "test_new")
     result.assert_outcomes(failed=1, deselected=1)
-    result.stdout.fnmatch_lines(["*ReplayFailure: pytest-llm-replay: model file *absent.gguf*"])
+    result.stdout.fnmatch_lines(["*ServerStartError: pytest-llm-replay: model file *absent.gguf*"])
 
 
 SHARED_CONFTEST = """

@@ -42,9 +42,9 @@ def test_a_whole_run_lists_the_unused_recordings(
     result.stdout.fnmatch_lines(
         [
             "*1 replayed, 0 recorded, 0 missed*",
-            "1 recordings no test used:",
+            "1 recording no test used:",
             "  _shared/completions-*.json",
-            "Delete them with: llm-replay --dir * prune --yes",
+            "Delete them with: llm-playback --dir * prune --yes",
         ]
     )
     usage = Usage.read(pytester.path / ".pytest_cache")
@@ -84,9 +84,7 @@ def test_the_report_adds_up_xdist_workers(
     )
     result = pytester.runpytest_subprocess("-n", "2")
     result.assert_outcomes(passed=10)
-    result.stdout.fnmatch_lines(
-        ["*5 replayed, 0 recorded, 0 missed*", "1 recordings no test used:"]
-    )
+    result.stdout.fnmatch_lines(["*5 replayed, 0 recorded, 0 missed*", "1 recording no test used:"])
     text = (pytester.path / ".pytest_cache" / CACHE_FILE).read_text(encoding="utf-8")
     usage = Usage.from_json(json.loads(text))
     assert usage is not None and usage.complete and len(usage.used) == 1
@@ -118,7 +116,7 @@ def test_a_failed_or_skipped_tests_recordings_are_never_unused(
     result = pytester.runpytest_subprocess("test_owned.py")
     result.assert_outcomes(passed=1, failed=1, skipped=1)
     result.stdout.fnmatch_lines(
-        ["1 recordings no test used:", "  test_owned/test_passes_without_asking/chat_*.json"]
+        ["1 recording no test used:", "  test_owned/test_passes_without_asking/chat_*.json"]
     )
     assert "test_fails_before_asking/" not in result.stdout.str().split("no test used")[1]
     assert "test_skipped/" not in result.stdout.str().split("no test used")[1]
