@@ -41,7 +41,9 @@ def test_the_examples_replay_offline(pytester: pytest.Pytester) -> None:
     pytester.mkdir("tests")
     for path, code in examples().items():
         (pytester.path / path).write_text(code, encoding="utf-8")
-    shutil.copytree(REPO / "recordings", pytester.path / "recordings")
+    shutil.copytree(
+        REPO / "tests" / "data" / "v1-recordings", pytester.path / "recordings"
+    )  # shared: any test replays them
     result = pytester.runpytest_subprocess("-p", "blocknet", "-p", "no:cacheprovider", "-v")
     result.assert_outcomes(passed=8)
     result.stdout.fnmatch_lines(
@@ -64,7 +66,9 @@ def test_the_report_the_page_shows_is_the_faults_examples_report(pytester: pytes
     pytester.mkdir("tests")
     path = "tests/test_stream_faults.py"
     (pytester.path / path).write_text(examples()[path], encoding="utf-8")
-    shutil.copytree(REPO / "recordings", pytester.path / "recordings")
+    shutil.copytree(
+        REPO / "tests" / "data" / "v1-recordings", pytester.path / "recordings"
+    )  # shared: any test replays them
     result = pytester.runpytest_subprocess("-p", "blocknet", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=2)
     page = PAGE.read_text(encoding="utf-8")

@@ -13,7 +13,7 @@ from replay.cli import main
 from replay.project_settings import find_project_settings
 
 REPO = Path(__file__).resolve().parents[1]
-RECORDINGS = REPO / "recordings"
+RECORDINGS = REPO / "tests" / "data" / "v1-recordings"
 COUNT = len([p for p in RECORDINGS.rglob("*.json") if not p.name.startswith(".")])
 
 CONFIGS = {
@@ -101,7 +101,8 @@ def test_verify_takes_files_and_folders(
     shutil.copy(model_file, stray)
     assert main(["verify", str(stray)]) == 1
     out = capsys.readouterr().out
-    assert f"{stray}: replay looks for this request at models/{model_file.name}" in out
+    # A version-1 file (no test) away from its flat place belongs to the shared scope.
+    assert f"{stray}: replay looks for this request at _shared/models-{model_file.name}" in out
     assert out.splitlines()[-2] == "1 recording, 1 problem"
 
     assert main(["verify", "nope.json"]) == 1

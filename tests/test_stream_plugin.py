@@ -47,7 +47,9 @@ def test_the_app_retries_rate_limits():
 def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     pytester.makepyfile(blocknet=BLOCK_NETWORK)
     if not (pytester.path / "recordings").exists():
-        shutil.copytree(REPO / "recordings", pytester.path / "recordings")
+        shutil.copytree(
+            REPO / "tests" / "data" / "v1-recordings", pytester.path / "recordings"
+        )  # shared: any test replays them
     return pytester.runpytest_subprocess("-p", "blocknet", "-p", "no:cacheprovider", *args)
 
 
