@@ -157,7 +157,8 @@ def test_record_then_replay_without_server_or_network(
         text = path.read_text(encoding="utf-8")
         document = json.loads(text)
         assert text.endswith("\n") and document["version"] == 1
-        assert document["recorded"]["server_model"] in ("smollm2", None)
+        # The model the auto-started server ran, whatever name the request asked for.
+        assert document["recorded"]["server_model"] == "SmolLM2-135M-Instruct.Q4_1.gguf"
         streamed = document["response"]["is_streaming"]
         if streamed:
             assert document["response"]["body"][-1] == "[DONE]"
