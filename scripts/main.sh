@@ -32,5 +32,7 @@ if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
   else
     echo "  changed:    $(echo "$changed" | wc -l) files differ from git (see: git diff --stat recordings):"
     echo "$changed" | sed 's/^/    /'
+    echo "    (each re-recording has its own server port, request ids, timings and time; see"
+    echo "    what else changed, the answers included, with: git diff recordings)"
   fi
 fi

@@ -274,7 +274,12 @@ def test_new(llm_replay):
     result.assert_outcomes(passed=1, deselected=1)
     result = pytester.runpytest(*args, "-k", "test_new")
     result.assert_outcomes(failed=1, deselected=1)
-    result.stdout.fnmatch_lines(["*ServerStartError: pytest-llm-replay: model file *absent.gguf*"])
+    result.stdout.fnmatch_lines(
+        [
+            "*ServerStartError: pytest-llm-replay: recording on the auto-started llama.cpp *",
+            "*1. the model file *absent.gguf does not exist*",
+        ]
+    )
 
 
 SHARED_CONFTEST = """

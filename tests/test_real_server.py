@@ -160,7 +160,8 @@ def test_record_then_replay_without_server_or_network(
         document = json.loads(text)
         assert text.endswith("\n") and document["version"] == 2
         assert path.parent == recordings / scope_folder(document["test"])
-        assert document["recorded"]["server_model"] in ("smollm2", None)
+        # The model the auto-started server ran, whatever name the request asked for.
+        assert document["recorded"]["server_model"] == "SmolLM2-135M-Instruct.Q4_1.gguf"
         streamed = document["response"]["is_streaming"]
         if streamed:
             assert document["response"]["body"][-1] == "[DONE]"
