@@ -110,9 +110,8 @@ class Recorder:
         if self._closed:
             return
         self._closed = True
-        if self._done and self.decoder.problem is not None:
-            raise LLMReplayError(f"pytest-llm-replay: did not record {self.request.url}: "
-                                 f"{self.decoder.problem}")  # fmt: skip
+        if self._done and (why := self.decoder.problem) is not None:
+            raise LLMReplayError(f"pytest-llm-replay: did not record {self.request.url}: {why}")
         if self._done:
             recording = self._recording()
             text = dumps(recording)
