@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Generic, TypeVar
 
 MAX_CANDIDATES = 500
-MAX_SECONDS = 1.0
+MAX_SECONDS = 0.5
 MAX_FILE_BYTES = 4 * 1024 * 1024
 
 T = TypeVar("T")

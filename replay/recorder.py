@@ -85,9 +85,8 @@ class Recorder:
         if self._closed:
             return None
         self._closed = True
-        if self._done and self.decoder.problem is not None:
-            raise LLMReplayError(f"pytest-llm-replay: did not record {self.request.url}: "
-                                 f"{self.decoder.problem}")  # fmt: skip
+        if self._done and (why := self.decoder.problem) is not None:
+            raise LLMReplayError(f"pytest-llm-replay: did not record {self.request.url}: {why}")
         return self._recording() if self._done else None
 
     def _add(self, data: str) -> None:

@@ -30,8 +30,9 @@ _SECRET_ENDINGS = ("apikey", "secretkey", "accesskey", "privatekey", "token", "s
 # Names that say key or token but are no secret: OpenAI's cache routing key.
 NOT_SECRET = frozenset({"prompt_cache_key", "idempotency-key", "idempotency_key"})
 _WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
-# A JSON object key that may be a secret's name: where a body has none, it is not walked.
-_NAME_IN_JSON = re.compile(rb'(?i)(?:key|token|secret|password|passwd)"\s*:')
+# How a secret's name ends in JSON text, lower-cased: a body with none of these (most bodies)
+# is not walked. Substring tests: a case-insensitive regular expression took 50 us per KB.
+_NAME_ENDINGS = (b'key"', b'token"', b'secret"', b'password"', b'passwd"')
 
 
 def secret_name(name: str) -> bool:
@@ -71,8 +72,10 @@ class Redaction:
         when no name in it could)."""
         for path in self.body_fields:
             body = rewrite_at(body, path, lambda _: REDACTED)
-        if content is not None and _NAME_IN_JSON.search(content) is None:
-            return body
+        if content is not None:
+            lowered = content.lower()
+            if not any(ending in lowered for ending in _NAME_ENDINGS):
+                return body
         return self._by_name(body)
 
     def _by_name(self, value: Any) -> Any:
@@ -90,6 +93,8 @@ class Redaction:
     def url(self, url: str) -> str:
         """``url`` without its user and password, and with every query parameter whose name
         says secret as ``<redacted>`` (the rest of the query kept byte for byte)."""
+        if "@" not in url and "?" not in url:  # every replayed request: the usual case quickly
+            return url
         parts = urlsplit(url)
         netloc = parts.netloc.rpartition("@")[2]
         query = parts.query
