@@ -136,7 +136,7 @@ def test_dumps_ends_with_one_newline() -> None:
 def test_dumps_key_order() -> None:
     doc = document(make_streaming())
     assert list(doc) == ["version", "key", "test", "request", "response", "recorded"]
-    assert doc["version"] == FORMAT_VERSION == 1
+    assert doc["version"] == FORMAT_VERSION == 2
     assert list(doc["request"]) == ["method", "url", "headers", "body", "endpoint", "model"]
     assert list(doc["response"]) == ["status", "content_type", "is_streaming", "body", "event_ms"]
 
