@@ -95,7 +95,9 @@ class Recording:
     plain: bool = field(default=False, compare=False)
     test: str | None = None  # the pytest node id of the test that made it; None: shared
     # The request hash, once known: given by whoever hashed the request already (the
-    # recorder), else computed on first use.
+    # recorder), else computed on first use. A caller that changes the request of a
+    # recording (method, url, endpoint, body, ignored) makes a new one with
+    # ``dataclasses.replace(..., hashed=None)``.
     hashed: str | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -165,7 +165,7 @@ def test_recording_and_replaying_under_xdist(
     recorded = pytester.runpytest_subprocess("-n", "4", "--record", "--llm-server-url", url)
     recorded.assert_outcomes(passed=8)
     files = recording_files(pytester.path / "recordings")
-    assert len(files) == 4
+    assert len(files) == 8  # each colour twice, and each test keeps its own
     for path in files:
         recording = loads(path.read_bytes(), str(path))
         assert recording.events[-1] == "[DONE]"
