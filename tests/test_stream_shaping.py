@@ -11,6 +11,7 @@ test rather than being skipped.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -271,30 +272,30 @@ def test_pace_0_adds_nothing() -> None:
     assert paced_zero < slowest.event_ms[-1] / 1000 / 10
 
 
-def test_pace_does_not_block_the_event_loop() -> None:
-    recording = next(r for r in committed() if r.event_ms and 0.15 < r.event_ms[-1] / 1000 < 2)
-    assert recording.event_ms is not None
+def longest_pause_of_the_loop(recording: Recording, sleep: Any = None) -> tuple[float, float]:
+    """Replay ``recording`` at pace 1 to an async client while a task ticks every 5 ms: the
+    longest the ticker had to wait for the event loop, and how long the stream took."""
     http = sdk_flavour(openai)
 
-    async def run() -> tuple[int, float]:
+    async def run() -> tuple[float, float]:
         transport = replay_transport(
             Player(MemoryStore([recording]), "replay"), http.__name__, shaping=Shaping(pace=1.0)
         )
-        ticks = 0
+        ticks: list[float] = []
         done = asyncio.Event()
 
         async def tick() -> None:
-            nonlocal ticks
             while not done.is_set():
-                ticks += 1
+                ticks.append(time.perf_counter())
                 await asyncio.sleep(0.005)
 
-        ticker = asyncio.create_task(tick())
         async with openai.AsyncOpenAI(
             base_url="http://replay.test/v1",
             api_key="unused",
             http_client=http.AsyncClient(transport=transport),
         ) as client:
+            ticker = asyncio.create_task(tick())  # once the client is built
+            await asyncio.sleep(0)
             started = time.perf_counter()
             stream = await client.post(
                 recording.endpoint.removeprefix("/v1"),
@@ -308,12 +309,38 @@ def test_pace_does_not_block_the_event_loop() -> None:
             took = time.perf_counter() - started
         done.set()
         await ticker
-        return ticks, took
+        return max(b - a for a, b in itertools.pairwise(ticks)), took
 
-    ticks, took = asyncio.run(run())
+    return asyncio.run(run())
+
+
+def slow_first_event() -> Recording:
+    """A recording of the real server with a first event 0.15 to 2 s after its request."""
+    return next(r for r in committed() if r.event_ms and 0.15 < r.event_ms[0] / 1000 < 2)
+
+
+def test_pace_does_not_block_the_event_loop() -> None:
+    recording = slow_first_event()
+    assert recording.event_ms is not None
+    pause, took = longest_pause_of_the_loop(recording)
+    print(f"longest wait of the event loop {pause * 1000:.1f} ms, stream {took * 1000:.1f} ms")
     assert took >= recording.event_ms[-1] / 1000 * 0.9
-    # A blocking sleep would have let the ticker run once or twice at most.
-    assert ticks >= took / 0.005 / 4, (ticks, took)
+    # Blocked, the loop would stand still for the whole wait for the first event.
+    assert pause < recording.event_ms[0] / 1000 / 2
+
+
+def test_a_blocking_sleep_would_be_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The control: with the async waits made blocking, the loop stands still."""
+    import anyio
+
+    async def blocking(seconds: float) -> None:
+        time.sleep(seconds)
+
+    monkeypatch.setattr(anyio, "sleep", blocking)
+    recording = slow_first_event()
+    assert recording.event_ms is not None
+    pause, _ = longest_pause_of_the_loop(recording)
+    assert pause >= recording.event_ms[0] / 1000 / 2
 
 
 # --- faults ----------------------------------------------------------------------------------
