@@ -307,6 +307,7 @@ def longest_pause_of_the_loop(recording: Recording, sleep: Any = None) -> tuple[
             async for _ in stream:
                 pass
             took = time.perf_counter() - started
+            ticks.append(time.perf_counter())  # the stall that ends with the stream counts
         done.set()
         await ticker
         return max(b - a for a, b in itertools.pairwise(ticks)), took
@@ -419,6 +420,10 @@ def test_a_short_delay_only_delays() -> None:
 def test_a_late_first_byte_times_out_async_clients_too() -> None:
     http = sdk_flavour(openai)
     recording = loads(JOKE.read_bytes(), str(JOKE))
+    sent: list[float] = []
+
+    async def note(request: Any) -> None:
+        sent.append(time.perf_counter())
 
     async def run() -> None:
         transport = replay_transport(
@@ -426,14 +431,15 @@ def test_a_late_first_byte_times_out_async_clients_too() -> None:
             http.__name__,
             shaping=Shaping(faults=(DelayFirstByte(30),)),
         )
+        client = http.AsyncClient(transport=transport, event_hooks={"request": [note]})
         async with openai.AsyncOpenAI(
             base_url="http://replay.test/v1",
             api_key="unused",
             max_retries=0,
             timeout=0.2,
-            http_client=http.AsyncClient(transport=transport),
-        ) as client:
-            await client.chat.completions.create(
+            http_client=client,
+        ) as sdk:
+            await sdk.chat.completions.create(
                 model="smollm2",
                 messages=[{"role": "user", "content": "Tell me a joke"}],
                 stream=True,
@@ -441,7 +447,7 @@ def test_a_late_first_byte_times_out_async_clients_too() -> None:
                 max_tokens=32,
             )
 
-    started = time.perf_counter()
     with pytest.raises(openai.APITimeoutError):
         asyncio.run(run())
-    assert time.perf_counter() - started < 5
+    waited = time.perf_counter() - sent[0]
+    assert 0.2 <= waited < 5, "timed out after the client's timeout, not the 30 s delay"
