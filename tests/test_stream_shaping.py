@@ -11,6 +11,7 @@ test rather than being skipped.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -281,32 +282,32 @@ def test_pace_0_adds_nothing() -> None:
     assert paced_zero < slowest.event_ms[-1] / 1000 / 10
 
 
-def test_pace_does_not_block_the_event_loop() -> None:
-    recording = next(r for r in committed() if r.event_ms and 0.15 < r.event_ms[-1] / 1000 < 2)
-    assert recording.event_ms is not None
+def longest_pause_of_the_loop(recording: Recording, sleep: Any = None) -> tuple[float, float]:
+    """Replay ``recording`` at pace 1 to an async client while a task ticks every 5 ms: the
+    longest the ticker had to wait for the event loop, and how long the stream took."""
     http = sdk_flavour(openai)
 
-    async def run() -> tuple[int, float]:
+    async def run() -> tuple[float, float]:
         transport = replay_transport(
             Player(MemoryStore([recording]), "replay", test=recording.test),
             http.__name__,
             shaping=Shaping(pace=1.0),
         )
-        ticks = 0
+        ticks: list[float] = []
         done = asyncio.Event()
 
         async def tick() -> None:
-            nonlocal ticks
             while not done.is_set():
-                ticks += 1
+                ticks.append(time.perf_counter())
                 await asyncio.sleep(0.005)
 
-        ticker = asyncio.create_task(tick())
         async with openai.AsyncOpenAI(
             base_url="http://replay.test/v1",
             api_key="unused",
             http_client=http.AsyncClient(transport=transport),
         ) as client:
+            ticker = asyncio.create_task(tick())  # once the client is built
+            await asyncio.sleep(0)
             started = time.perf_counter()
             stream = await client.post(
                 recording.endpoint.removeprefix("/v1"),
@@ -318,14 +319,41 @@ def test_pace_does_not_block_the_event_loop() -> None:
             async for _ in stream:
                 pass
             took = time.perf_counter() - started
+            ticks.append(time.perf_counter())  # the stall that ends with the stream counts
         done.set()
         await ticker
-        return ticks, took
+        return max(b - a for a, b in itertools.pairwise(ticks)), took
 
-    ticks, took = asyncio.run(run())
+    return asyncio.run(run())
+
+
+def slow_first_event() -> Recording:
+    """A recording of the real server with a first event 0.15 to 2 s after its request."""
+    return next(r for r in committed() if r.event_ms and 0.15 < r.event_ms[0] / 1000 < 2)
+
+
+def test_pace_does_not_block_the_event_loop() -> None:
+    recording = slow_first_event()
+    assert recording.event_ms is not None
+    pause, took = longest_pause_of_the_loop(recording)
+    print(f"longest wait of the event loop {pause * 1000:.1f} ms, stream {took * 1000:.1f} ms")
     assert took >= recording.event_ms[-1] / 1000 * 0.9
-    # A blocking sleep would have let the ticker run once or twice at most.
-    assert ticks >= took / 0.005 / 4, (ticks, took)
+    # Blocked, the loop would stand still for the whole wait for the first event.
+    assert pause < recording.event_ms[0] / 1000 / 2
+
+
+def test_a_blocking_sleep_would_be_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The control: with the async waits made blocking, the loop stands still."""
+    import anyio
+
+    async def blocking(seconds: float) -> None:
+        time.sleep(seconds)
+
+    monkeypatch.setattr(anyio, "sleep", blocking)
+    recording = slow_first_event()
+    assert recording.event_ms is not None
+    pause, _ = longest_pause_of_the_loop(recording)
+    assert pause >= recording.event_ms[0] / 1000 / 2
 
 
 # --- faults ----------------------------------------------------------------------------------
@@ -412,6 +440,10 @@ def test_a_short_delay_only_delays() -> None:
 def test_a_late_first_byte_times_out_async_clients_too() -> None:
     http = sdk_flavour(openai)
     recording = loads(JOKE.read_bytes(), str(JOKE))
+    sent: list[float] = []
+
+    async def note(request: Any) -> None:
+        sent.append(time.perf_counter())
 
     async def run() -> None:
         transport = replay_transport(
@@ -419,14 +451,15 @@ def test_a_late_first_byte_times_out_async_clients_too() -> None:
             http.__name__,
             shaping=Shaping(faults=(DelayFirstByte(30),)),
         )
+        client = http.AsyncClient(transport=transport, event_hooks={"request": [note]})
         async with openai.AsyncOpenAI(
             base_url="http://replay.test/v1",
             api_key="unused",
             max_retries=0,
             timeout=0.2,
-            http_client=http.AsyncClient(transport=transport),
-        ) as client:
-            await client.chat.completions.create(
+            http_client=client,
+        ) as sdk:
+            await sdk.chat.completions.create(
                 model="smollm2",
                 messages=[{"role": "user", "content": "Tell me a joke"}],
                 stream=True,
@@ -434,7 +467,7 @@ def test_a_late_first_byte_times_out_async_clients_too() -> None:
                 max_tokens=32,
             )
 
-    started = time.perf_counter()
     with pytest.raises(openai.APITimeoutError):
         asyncio.run(run())
-    assert time.perf_counter() - started < 5
+    waited = time.perf_counter() - sent[0]
+    assert 0.2 <= waited < 5, "timed out after the client's timeout, not the 30 s delay"
