@@ -53,12 +53,13 @@ class Player:
         stats: Stats | None = None,
         redaction: Redaction | None = None,
         ignore_fields: tuple[str, ...] = (),
-        before_forward: Callable[[], None] = lambda: None,
+        forward_url: Callable[[str], str] = lambda url: url,
     ) -> None:
         self.store = store
         self.redaction = redaction or Redaction()
         self.ignore_fields = ignore_fields
-        self.before_forward = before_forward  # e.g. start the server on first need
+        # The URL a request goes to the server at: the engine that serves it, started on need
+        self.forward_url = forward_url
         self.mode: Mode = mode
         self.allow_repeats = allow_repeats
         self.record_hint = record_hint

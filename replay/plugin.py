@@ -19,7 +19,7 @@ from replay.stats import Stats
 if TYPE_CHECKING:
     from replay.fixture import LLMReplay
     from replay.player import Player
-    from replay.server import LazyServer
+    from replay.routing import Engines
 
 # The replay core, the server launcher and the usage file are imported where they are first
 # needed, not here: a pytest run whose tests do not use the plugin pays almost nothing for it.
@@ -117,20 +117,25 @@ def pytest_report_header(config: pytest.Config) -> str:
 @pytest.fixture(scope="session")
 def _llm_replay_server(
     pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[LazyServer | None]:
-    """The auto-started llama.cpp server: started by the first test that uses the fixture
-    in record and live modes, by the first request with no recording in missing mode."""
+) -> Iterator[Engines | None]:
+    """The auto-started llama.cpp servers (replay.routing). llama-cpp-python's is started by
+    the first test that uses the fixture in record and live modes, by the first request with
+    no recording in missing mode; llama.cpp's native one by the first request to an endpoint
+    only it serves (the Anthropic Messages and OpenAI Responses APIs)."""
     settings = pytestconfig.stash[SETTINGS]
     if settings.mode == "replay" or settings.server_url:
         yield None
         return
+    from replay.native_server import LazyNativeServer
+    from replay.routing import Engines
     from replay.server import LazyServer, default_model_path
 
     try:
         model = settings.model_path or default_model_path()
     except LLMReplayError as error:
         pytest.fail(str(error), pytrace=False)
-    server = LazyServer(model, tmp_path_factory.mktemp("llama-server"))
+    log_dir = tmp_path_factory.mktemp("llama-server")
+    server = Engines(LazyServer(model, log_dir), LazyNativeServer(model, log_dir))
     try:
         yield server
     finally:
@@ -141,15 +146,16 @@ def _llm_replay_server(
 def llm_replay(
     request: pytest.FixtureRequest,
     monkeypatch: pytest.MonkeyPatch,
-    _llm_replay_server: LazyServer | None,
+    _llm_replay_server: Engines | None,
 ) -> Iterator[LLMReplay]:
     """Record or replay the LLM exchanges of this test (see ``pytest --help``).
 
     While it is active, clients the code under test builds itself are intercepted too, and
-    ``OPENAI_BASE_URL`` (and ``OPENAI_API_KEY``, if unset) point the openai SDK's defaults at
-    the server.
+    ``OPENAI_BASE_URL`` and ``ANTHROPIC_BASE_URL`` (and ``OPENAI_API_KEY`` and
+    ``ANTHROPIC_API_KEY``, if unset) point the openai and anthropic SDKs' defaults at the
+    server.
     """
-    from replay.fixture import REPLAY_API_KEY, LLMReplay
+    from replay.fixture import REPLAY_API_KEY, LLMReplay, anthropic_base_url
     from replay.intercept import Interception
     from replay.player import Player
     from replay.server import DEFAULT_MODEL_ALIAS, model_alias
@@ -179,11 +185,14 @@ def llm_replay(
         stats=config.stash[STATS],
         redaction=settings.redaction,
         ignore_fields=settings.ignore_fields + tuple(options.get("ignore_fields", ())),
-        before_forward=server.ensure if server is not None else lambda: None,
+        forward_url=server.forward_url if server is not None else lambda url: url,
     )
     monkeypatch.setenv("OPENAI_BASE_URL", base_url)
     if settings.mode == "replay" or not os.environ.get("OPENAI_API_KEY"):
         monkeypatch.setenv("OPENAI_API_KEY", REPLAY_API_KEY)
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", anthropic_base_url(base_url))
+    if settings.mode == "replay" or not os.environ.get("ANTHROPIC_API_KEY"):
+        monkeypatch.setenv("ANTHROPIC_API_KEY", REPLAY_API_KEY)
     interception = Interception(
         player, base_url, block_other_hosts=bool(options.get("block_other_hosts", False))
     )

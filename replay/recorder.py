@@ -65,7 +65,7 @@ class Recorder:
     on_saved: Callable[[str, list[str]], None] = lambda path, problems: None
     problems: list[str] = field(default_factory=list)
     _parser: sse.SSEParser = field(default_factory=sse.SSEParser)
-    _events: list[Any] = field(default_factory=list)
+    _events: list[sse.SSEEvent] = field(default_factory=list)
     _event_ms: list[float] = field(default_factory=list)
     _body: list[bytes] = field(default_factory=list)
     _done: bool = False
@@ -82,13 +82,13 @@ class Recorder:
             self._body.append(chunk)
             return
         for event in self._parser.feed(chunk):
-            self._add(event.data)
+            self._add(event)
 
     def finish(self) -> None:
         """The server ended the body: keep what came."""
         if self.is_streaming:
             for event in self._parser.finish():
-                self._add(event.data)
+                self._add(event)
         self._done = True
         self.close()
 
@@ -111,13 +111,13 @@ class Recorder:
                 )
             self.on_saved(self.store.put(recording, self.index, text), self.problems)
 
-    def _add(self, data: str) -> None:
+    def _add(self, event: sse.SSEEvent) -> None:
         # Only the text and its time while the stream runs: parsing and validating wait for
         # the end, so that recording takes as little CPU as it can from a server on the same
         # machine while it generates.
         self._event_ms.append(self._elapsed_ms())
-        self._events.append(data)
-        if data == DONE:
+        self._events.append(event)
+        if event.data == DONE:
             self._done = True
 
     def _element(self, text: str) -> tuple[Any, bool]:
@@ -134,6 +134,10 @@ class Recorder:
         element = typed.encode(value, self.request.endpoint)
         if not typed.is_typed(element):
             return element
+        missing = typed.sdk_missing(element[typed.TYPE_KEY])
+        if missing is not None:
+            self.problems.append(f"{missing}; kept as plain JSON")
+            return value
         problem = typed.validate(element)
         if problem is None:
             return element
@@ -145,7 +149,12 @@ class Recorder:
 
     def _recording(self) -> Recording:
         if self.is_streaming:
-            elements = [self._element(text) for text in self._events]  # "[DONE]" stays text
+            # "[DONE]" stays text; an event's name and id stay beside its element
+            elements = [
+                (typed.named(element, event.event, event.id), plain)
+                for event in self._events
+                for element, plain in [self._element(event.data)]
+            ]
             event_ms = self._event_ms
         else:
             text = b"".join(self._body).decode("utf-8", errors="replace")

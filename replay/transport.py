@@ -157,6 +157,7 @@ def _build(http: Any) -> type:
             info, route = self._decide(request, request.read())
             if isinstance(route, Recording):
                 return self._replayed(request, route)
+            self._forward(request, info)
             self._real = self._real or http.HTTPTransport(verify=_ssl_context(http))
             started = self._prepare(request, route)
             response = self._real.handle_request(request)
@@ -166,6 +167,7 @@ def _build(http: Any) -> type:
             info, route = self._decide(request, await request.aread())
             if isinstance(route, Recording):
                 return self._replayed(request, route)
+            self._forward(request, info)
             self._async_real = self._async_real or http.AsyncHTTPTransport(
                 verify=_ssl_context(http)
             )
@@ -180,9 +182,16 @@ def _build(http: Any) -> type:
             )
             with surfaced():
                 route = self.player.route(info)
-                if not isinstance(route, Recording):
-                    self.player.before_forward()
             return info, route
+
+        def _forward(self, request: Any, info: RequestInfo) -> None:
+            """Send the request to the engine that serves it (replay.routing), which may
+            start it; the recording keeps the URL the client asked for."""
+            with surfaced():
+                target = self.player.forward_url(info.url)
+            if target != info.url:
+                request.url = http.URL(target)
+                request.headers["host"] = request.url.netloc.decode("ascii")
 
         def close(self) -> None:
             if self._real is not None:
