@@ -36,11 +36,13 @@ def test_streamed_message(llm_replay):
 
 def test_async_streamed_message(llm_replay):
     async def ask():
-        async with llm_replay.async_anthropic() as client:
-            async with client.messages.stream(
+        async with (
+            llm_replay.async_anthropic() as client,
+            client.messages.stream(
                 model=MODEL, max_tokens=16, messages=[{"role": "user", "content": "Say hello"}]
-            ) as stream:
-                return "".join([piece async for piece in stream.text_stream])
+            ) as stream,
+        ):
+            return "".join([piece async for piece in stream.text_stream])
 
     assert asyncio.run(ask())
 
