@@ -31,6 +31,10 @@ from replay.server import LlamaServer, free_port, model_alias
 # Two slots: two tests (xdist workers, or threads of one test) are answered at once without
 # one waiting for the other; each slot has the 2,048 tokens of context llama-cpp-python has.
 PARALLEL = 2
+# One generating thread. llama.cpp's threads wait for each other at every step: on two cores
+# shared with pytest, xdist workers and other servers, two threads made 1-2 tokens/s where one
+# makes 40-100 (benchmarks/engines.py, docs/engines.md).
+THREADS = 1
 CONTEXT_PER_SLOT = 2048
 INSTALL = "pip install xllamacpp"
 
@@ -101,6 +105,8 @@ def serve(model: str, alias: str, port: int) -> None:  # pragma: no cover - in t
     params.n_parallel = PARALLEL
     params.n_ctx = CONTEXT_PER_SLOT * PARALLEL
     params.use_jinja = True
+    params.cpuparams.n_threads = THREADS
+    params.cpuparams_batch.n_threads = THREADS
     server = xlc.Server(params)
     print(f"pytest-llm-replay: listening on {server.listening_address}", flush=True)
     while True:
