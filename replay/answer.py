@@ -42,6 +42,7 @@ def answers(events: Sequence[Any]) -> dict[int, Answer]:
     ``delta.content``, whole ``message.content`` or completion ``text``, in event order."""
     found: dict[int, Answer] = {}
     for value in payloads(events):
+        _add_messages_or_responses(found, value)
         choices = value.get("choices")
         if not isinstance(choices, list):
             continue
@@ -59,6 +60,65 @@ def answers(events: Sequence[Any]) -> dict[int, Answer]:
             if isinstance(choice.get("finish_reason"), str):
                 answer.finish_reason = choice["finish_reason"]
     return dict(sorted(found.items()))
+
+
+def _add_messages_or_responses(found: dict[int, Answer], value: dict[str, Any]) -> None:
+    """The text, tool calls and stop reason of the Anthropic Messages API (a ``message``, or
+    its stream events) and of the OpenAI Responses API (a ``response``, or its text deltas)."""
+    kind = value.get("type")
+    if kind == "message" or value.get("object") == "response":
+        answer = found.setdefault(0, Answer())
+        for block in _blocks(value):
+            answer.text += _text(block.get("text"))
+            if block.get("type") in ("tool_use", "function_call"):
+                arguments = block.get("input", block.get("arguments"))
+                if not isinstance(arguments, str):
+                    arguments = json.dumps(arguments, ensure_ascii=False)
+                answer.tool_calls[len(answer.tool_calls)] = ToolCall(
+                    str(block.get("name") or ""), arguments
+                )
+        reason = value.get("stop_reason") or value.get("status")
+        answer.finish_reason = reason if isinstance(reason, str) else answer.finish_reason
+        return
+    if not isinstance(kind, str):
+        return
+    delta = value.get("delta")
+    if kind == "content_block_start" and isinstance(value.get("content_block"), dict):
+        block = value["content_block"]
+        if block.get("type") == "tool_use":
+            index = value.get("index")
+            calls = found.setdefault(0, Answer()).tool_calls
+            calls[index if isinstance(index, int) else len(calls)] = ToolCall(
+                str(block.get("name") or "")
+            )
+    elif kind == "content_block_delta" and isinstance(delta, dict):
+        answer = found.setdefault(0, Answer())
+        answer.text += _text(delta.get("text"))
+        tool = answer.tool_calls.get(value.get("index"))  # type: ignore[arg-type]
+        if tool is not None:
+            tool.arguments += _text(delta.get("partial_json"))
+    elif kind == "message_delta" and isinstance(delta, dict):
+        if isinstance(delta.get("stop_reason"), str):
+            found.setdefault(0, Answer()).finish_reason = delta["stop_reason"]
+    elif kind == "response.output_text.delta":
+        found.setdefault(0, Answer()).text += _text(delta)
+    elif kind in ("response.completed", "response.incomplete", "response.failed"):
+        response = value.get("response")
+        status = response.get("status") if isinstance(response, dict) else None
+        if isinstance(status, str):
+            found.setdefault(0, Answer()).finish_reason = status
+
+
+def _blocks(value: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The content blocks of a message, or the output items and their parts of a response."""
+    for item in value.get("content") or value.get("output") or []:
+        if not isinstance(item, dict):
+            continue
+        parts = item.get("content")
+        if value.get("object") == "response" and isinstance(parts, list):
+            yield from (part for part in parts if isinstance(part, dict))
+        else:
+            yield item
 
 
 def payloads(events: Sequence[Any]) -> Iterator[dict[str, Any]]:
@@ -203,6 +263,8 @@ def usage_line(events: Sequence[Any]) -> str | None:
             ("prompt_tokens", "prompt"),
             ("completion_tokens", "completion"),
             ("total_tokens", "total"),
+            ("input_tokens", "input"),  # the Messages and Responses APIs
+            ("output_tokens", "output"),
         )
         if name in usage
     ]

@@ -288,6 +288,12 @@ def check(entry: Entry) -> tuple[list[str], list[str]]:
         index, problem = failures[0]
         more = f" (and {len(failures) - 1} more objects)" if len(failures) > 1 else ""
         problems.append(f"response.body[{index}] {problem}{more}")
+    unchecked = {
+        missing
+        for element in recording.events
+        if typed.is_typed(element) and (missing := typed.sdk_missing(element[typed.TYPE_KEY]))
+    }
+    warnings += sorted(unchecked)
     if not entry.native:
         warnings.append(
             "a llama-stack recording: replay never looks it up here; convert it with "
@@ -305,6 +311,7 @@ def check(entry: Entry) -> tuple[list[str], list[str]]:
         and recording.content_type.startswith("text/event-stream")
         and recording.events
         and recording.events[-1] != DONE
+        and typed.event_of(recording.events[-1])[0] not in typed.STREAM_END_EVENTS
     ):
         why = (
             "llama-stack kept the chunks the SDK parsed, not the marker"

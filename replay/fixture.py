@@ -3,9 +3,13 @@ test's record/replay ``Player``."""
 
 from __future__ import annotations
 
+import importlib
 import os
+import re
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, Literal, overload
 
+from replay.errors import LLMReplayError
 from replay.modes import Mode
 from replay.player import Player
 from replay.transport import Flavour, default_flavour, flavour_module, replay_transport
@@ -141,6 +145,27 @@ class LLMReplay:
         kwargs.setdefault("http_client", self.async_http_client())
         return openai.AsyncOpenAI(**self._client_options(kwargs))
 
+    def anthropic(self, **kwargs: Any) -> Any:
+        """An ``anthropic.Anthropic`` client bound to record or replay (``pip install
+        pytest-llm-replay[anthropic]``)."""
+        anthropic = _anthropic()
+        kwargs.setdefault("http_client", self.http_client(anthropic_flavour()))
+        return anthropic.Anthropic(**self._anthropic_options(kwargs))
+
+    def async_anthropic(self, **kwargs: Any) -> Any:
+        """An ``anthropic.AsyncAnthropic`` client bound to record or replay."""
+        anthropic = _anthropic()
+        kwargs.setdefault("http_client", self.async_http_client(anthropic_flavour()))
+        return anthropic.AsyncAnthropic(**self._anthropic_options(kwargs))
+
+    def _anthropic_options(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        kwargs.setdefault("base_url", anthropic_base_url(self.base_url))
+        if self.mode == "replay":
+            kwargs.setdefault("api_key", REPLAY_API_KEY)
+        else:
+            kwargs.setdefault("api_key", os.environ.get("ANTHROPIC_API_KEY") or REPLAY_API_KEY)
+        return kwargs
+
     def _client_options(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         kwargs.setdefault("base_url", self.base_url)
         if self.mode == "replay":
@@ -153,3 +178,32 @@ class LLMReplay:
         """Close the sync clients and transports this handle opened."""
         while self._opened:
             self._opened.pop().close()
+
+
+def anthropic_base_url(base_url: str) -> str:
+    """The anthropic SDK's base URL for an OpenAI one: without the ``/v1`` that the SDK adds
+    itself (``/v1/messages``)."""
+    return base_url.rstrip("/").removesuffix("/v1")
+
+
+def anthropic_flavour() -> Flavour:
+    """The HTTP client the installed anthropic SDK uses: ``httpx2`` if it depends on it
+    (anthropic 2.x), else ``httpx``."""
+    from importlib.metadata import PackageNotFoundError, requires
+
+    try:
+        needs = requires("anthropic") or []
+    except PackageNotFoundError:
+        return "httpx2"
+    uses_httpx2 = any(re.match(r"httpx2\b", need) for need in needs)
+    return "httpx2" if uses_httpx2 else "httpx"
+
+
+def _anthropic() -> ModuleType:
+    try:
+        return importlib.import_module("anthropic")
+    except ImportError:
+        raise LLMReplayError(
+            "pytest-llm-replay: llm_replay.anthropic() needs the anthropic SDK: "
+            "pip install 'pytest-llm-replay[anthropic]'"
+        ) from None

@@ -90,7 +90,7 @@ class Player:
         stats: Stats | None = None,
         redaction: Redaction | None = None,
         ignore_fields: tuple[str, ...] = (),
-        before_forward: Callable[[], None] = lambda: None,
+        forward_url: Callable[[str], str] = lambda url: url,
         test: str | None = None,
         shaper: Shaper | None = None,
         served_model: str | None = None,
@@ -99,10 +99,11 @@ class Player:
         self.test = test  # the pytest node id whose recordings these are; None: shared
         self.redaction = redaction or Redaction()
         self.ignore_fields = ignore_fields
-        self.before_forward = before_forward  # e.g. start the server on first need
         # The model the server runs whatever a request names (the auto-started llama.cpp
         # server's GGUF), recorded instead of the name it echoes back; None: the answer's.
         self.served_model = served_model
+        # The URL a request goes to the server at: the engine that serves it, started on need
+        self.forward_url = forward_url
         self.mode: Mode = mode
         self.allow_repeats = allow_repeats
         self.record_hint = record_hint

