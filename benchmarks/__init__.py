@@ -1,1 +1,1 @@
-"""Benchmarks of pytest-llm-replay against its floors and vcrpy: ``python benchmarks/run.py``."""
+"""Benchmarks of pytest-llm-playback against its floors and vcrpy: ``python benchmarks/run.py``."""

@@ -124,5 +124,5 @@ def _event_ends(events: Sequence[bytes]) -> list[int]:
 
 def _bad(text: object, where: str) -> LLMReplayError:
     return LLMReplayError(
-        f"pytest-llm-replay: {where} {text!r} is not a chunking mode; use {CHUNKING_FORMS}"
+        f"pytest-llm-playback: {where} {text!r} is not a chunking mode; use {CHUNKING_FORMS}"
     )

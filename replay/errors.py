@@ -31,7 +31,7 @@ class RecordingFileError(LLMReplayError):
         self.path = str(path)
         self.problem = problem
         super().__init__(
-            f"pytest-llm-replay: bad recording {self.path}: {problem}. "
+            f"pytest-llm-playback: bad recording {self.path}: {problem}. "
             "Fix the file or delete it and re-run pytest with --record to regenerate it."
         )
 

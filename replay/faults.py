@@ -111,13 +111,13 @@ def fault(value: object) -> Fault:
         return value
     if not isinstance(value, Mapping):
         raise LLMReplayError(
-            f"pytest-llm-replay: llm_replay(faults=[...]) takes FailWith, CutAfter or "
+            f"pytest-llm-playback: llm_replay(faults=[...]) takes FailWith, CutAfter or "
             f"DelayFirstByte objects or dicts such as {DICT_FORMS}; got {value!r}"
         )
     kinds = [key for key in value if key in _KINDS]
     if len(kinds) != 1:
         raise LLMReplayError(
-            f"pytest-llm-replay: fault {dict(value)!r} must have exactly one of "
+            f"pytest-llm-playback: fault {dict(value)!r} must have exactly one of "
             f"{sorted(_KINDS)} (forms: {DICT_FORMS})"
         )
     kind, field_name = _KINDS[kinds[0]]
@@ -125,7 +125,7 @@ def fault(value: object) -> Fault:
     if unknown:
         allowed = sorted({kinds[0]} | _COMMON | _EXTRA[kind])
         raise LLMReplayError(
-            f"pytest-llm-replay: fault {dict(value)!r} has unknown keys {sorted(unknown)}; "
+            f"pytest-llm-playback: fault {dict(value)!r} has unknown keys {sorted(unknown)}; "
             f"a {kinds[0]!r} fault takes {allowed}"
         )
     arguments = {key: item for key, item in value.items() if key != kinds[0]}
@@ -151,7 +151,7 @@ def error_body(item: FailWith, endpoint: str) -> bytes:
     if item.body is not None:
         return json.dumps(item.body, ensure_ascii=False).encode("utf-8")
     reason = _reason(item.status)
-    message = f"{reason} (injected by pytest-llm-replay)"
+    message = f"{reason} (injected by pytest-llm-playback)"
     if endpoint.endswith("/messages"):
         kinds = {429: "rate_limit_error", 529: "overloaded_error", 500: "api_error"}
         kind = kinds.get(
@@ -184,4 +184,4 @@ def _check_endpoint(item: Fault) -> None:
 
 
 def _error(item: Fault, problem: str) -> LLMReplayError:
-    return LLMReplayError(f"pytest-llm-replay: {type(item).__name__}: {problem}")
+    return LLMReplayError(f"pytest-llm-playback: {type(item).__name__}: {problem}")

@@ -147,7 +147,7 @@ class LLMReplay:
 
     def anthropic(self, **kwargs: Any) -> Any:
         """An ``anthropic.Anthropic`` client bound to record or replay (``pip install
-        pytest-llm-replay[anthropic]``)."""
+        pytest-llm-playback[anthropic]``)."""
         anthropic = _anthropic()
         kwargs.setdefault("http_client", self.http_client(anthropic_flavour()))
         return anthropic.Anthropic(**self._anthropic_options(kwargs))
@@ -204,6 +204,6 @@ def _anthropic() -> ModuleType:
         return importlib.import_module("anthropic")
     except ImportError:
         raise LLMReplayError(
-            "pytest-llm-replay: llm_replay.anthropic() needs the anthropic SDK: "
-            "pip install 'pytest-llm-replay[anthropic]'"
+            "pytest-llm-playback: llm_replay.anthropic() needs the anthropic SDK: "
+            "pip install 'pytest-llm-playback[anthropic]'"
         ) from None

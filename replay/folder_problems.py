@@ -19,25 +19,25 @@ def folder_problem(root: Path, path: str, error: OSError, writing: bool) -> str 
         blocker = _file_in_the_way(Path(path))
         if blocker is not None:
             return (
-                f"pytest-llm-replay: cannot {doing} under {root}: {blocker} is a file, not a "
+                f"pytest-llm-playback: cannot {doing} under {root}: {blocker} is a file, not a "
                 f"folder. Point {OPTION} at a folder, or move {blocker} away."
             )
     if error.errno == errno.ENAMETOOLONG:
         longest = max(Path(path).parts, key=len)
         return (
-            f"pytest-llm-replay: cannot {doing} under {root}: the name {longest[:40]}… is "
+            f"pytest-llm-playback: cannot {doing} under {root}: the name {longest[:40]}… is "
             f"{len(longest)} characters, longer than the file system allows. Choose a shorter "
             f"{OPTION}."
         )
     if writing and error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         folder = _nearest_existing(Path(path).parent)
         return (
-            f"pytest-llm-replay: cannot write recordings in {folder} ({error.strerror}): make "
+            f"pytest-llm-playback: cannot write recordings in {folder} ({error.strerror}): make "
             f"the folder writable, or record into another with {OPTION}."
         )
     if writing:
         return (
-            f"pytest-llm-replay: cannot write {path} ({error.strerror or error}): free the "
+            f"pytest-llm-playback: cannot write {path} ({error.strerror or error}): free the "
             f"disk or fix the folder, or record into another with {OPTION}."
         )
     return None

@@ -71,7 +71,7 @@ class Interception:
     def refuse(self, request: Any) -> HostBlocked:
         """The error for a request to another host while those are blocked."""
         return HostBlocked(
-            f"pytest-llm-replay: {request.method} {request.url} goes to a host other than the "
+            f"pytest-llm-playback: {request.method} {request.url} goes to a host other than the "
             f"LLM server {self.base_url}, and this test blocks other hosts (the marker's "
             "block_other_hosts, or the ini setting llm_replay_block_other_hosts)"
         )

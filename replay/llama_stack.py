@@ -55,7 +55,7 @@ def from_llama_stack(document: Any, source: str) -> tuple[Recording, list[str]]:
         raise NotImportable("not a llama-stack recording (the top level is not an object)")
     if "version" in document:
         raise NotImportable(
-            "already a pytest-llm-replay recording (it has a version); copy it instead"
+            "already a pytest-llm-playback recording (it has a version); copy it instead"
         )
     request, response = document.get("request"), document.get("response")
     if not isinstance(request, dict) or not isinstance(response, dict):

@@ -45,13 +45,13 @@ def start(model_path: Path, log_dir: Path, port: int, timeout: float = 120.0) ->
     """Start the native server on ``port`` and wait until ``/v1/models`` answers."""
     if importlib.util.find_spec("xllamacpp") is None:
         raise ServerStartError(
-            "pytest-llm-replay: recording the Anthropic Messages or OpenAI Responses API with "
+            "pytest-llm-playback: recording the Anthropic Messages or OpenAI Responses API with "
             f"the auto-started server needs llama.cpp's native server: {INSTALL} "
             "(or record against a server you run with --llm-server-url URL)"
         )
     if not model_path.is_file():
         raise ServerStartError(
-            f"pytest-llm-replay: model file {model_path} does not exist; pass --llm-model PATH.gguf"
+            f"pytest-llm-playback: model file {model_path} does not exist; pass --llm-model PATH.gguf"
         )
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"llama-native-server-{port}.log"
@@ -124,7 +124,7 @@ def serve(model: str, alias: str, port: int) -> None:  # pragma: no cover - in t
     params.cpuparams.n_threads = THREADS
     params.cpuparams_batch.n_threads = THREADS
     server = xlc.Server(params)
-    print(f"pytest-llm-replay: listening on {server.listening_address}", flush=True)
+    print(f"pytest-llm-playback: listening on {server.listening_address}", flush=True)
     while True:
         signal.pause()  # SIGTERM ends the process
 

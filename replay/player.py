@@ -183,7 +183,7 @@ class Player:
         if secrets:
             where = self.store.describe(self.test, recording.key, index, recording.endpoint)
             raise SecretInRecording(
-                f"pytest-llm-replay: did not write {where}: it would hold what looks like "
+                f"pytest-llm-playback: did not write {where}: it would hold what looks like "
                 f"a secret ({'; '.join(secrets[:5])}). Keep keys out of request bodies, or "
                 "name the field in the ini setting llm_replay_redact_body (or the header in "
                 "llm_replay_redact_headers) so that it is written as <redacted>."
@@ -211,7 +211,7 @@ class Player:
                 "the first recording again."
             )
         return (
-            f"pytest-llm-replay: no recording for {request.method} {request.endpoint}\n"
+            f"pytest-llm-playback: no recording for {request.method} {request.endpoint}\n"
             f"  request hash: {request.key}\n"
             f"  looked for:   {looked_for}{repeat}{self._nearest(request)}\n"
             f"  To record it against the server, run: {self.record_hint}"

@@ -148,7 +148,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     options = "; ".join(f"{name}: {help}" for name, help in MARKER_OPTIONS.items())
     config.addinivalue_line(
-        "markers", f"llm_replay(**options): pytest-llm-replay settings ({options})"
+        "markers", f"llm_replay(**options): pytest-llm-playback settings ({options})"
     )
     config.stash[SETTINGS] = Settings.from_config(config)
     config.stash[STATS] = Stats()
@@ -287,7 +287,7 @@ def llm_replay(
         handle.close()
         stats.tests[player.test or ""] = player.used
     if server is not None and (why := server.died()) is not None:
-        pytest.fail(f"pytest-llm-replay: {why}", pytrace=False)
+        pytest.fail(f"pytest-llm-playback: {why}", pytrace=False)
 
 
 @pytest.fixture(scope="session")
@@ -315,7 +315,7 @@ def _server_for(settings: Settings, server: Engines | None) -> tuple[str, str]:
     from replay.server import DEFAULT_MODEL_ALIAS, model_alias
 
     if server is not None and (why := server.died()) is not None:
-        pytest.fail(f"pytest-llm-replay: {why}", pytrace=False)
+        pytest.fail(f"pytest-llm-playback: {why}", pytrace=False)
     if server is not None and settings.mode != "missing":
         _start(server)
     if server is not None:
@@ -380,7 +380,7 @@ def _marker_options(request: pytest.FixtureRequest) -> dict[str, Any]:
         unknown = set(marker.kwargs) - set(MARKER_OPTIONS)
         if marker.args or unknown:
             pytest.fail(
-                f"pytest-llm-replay: @pytest.mark.llm_replay takes only keyword arguments "
+                f"pytest-llm-playback: @pytest.mark.llm_replay takes only keyword arguments "
                 f"{sorted(MARKER_OPTIONS)}; got {marker.args or sorted(unknown)}",
                 pytrace=False,
             )
@@ -388,7 +388,7 @@ def _marker_options(request: pytest.FixtureRequest) -> dict[str, Any]:
     fields = options.get("ignore_fields", ())
     if isinstance(fields, str) or not all(isinstance(field, str) for field in fields):
         pytest.fail(
-            "pytest-llm-replay: llm_replay(ignore_fields=...) takes a list of dotted paths, "
+            "pytest-llm-playback: llm_replay(ignore_fields=...) takes a list of dotted paths, "
             f"got {fields!r}",
             pytrace=False,
         )

@@ -86,7 +86,7 @@ class Recorder:
             return None
         self._closed = True
         if self._done and (why := self.decoder.problem) is not None:
-            raise LLMReplayError(f"pytest-llm-replay: did not record {self.request.url}: {why}")
+            raise LLMReplayError(f"pytest-llm-playback: did not record {self.request.url}: {why}")
         return self._recording() if self._done else None
 
     def _add(self, event: sse.SSEEvent) -> None:

@@ -217,7 +217,7 @@ def from_json(
     if "version" in document and document["version"] not in READABLE_VERSIONS:
         raise RecordingFileError(
             source,
-            f"format version {document['version']!r}; this pytest-llm-replay reads versions "
+            f"format version {document['version']!r}; this pytest-llm-playback reads versions "
             f"{' and '.join(map(str, READABLE_VERSIONS))}",
         )
     test = document.get("test")

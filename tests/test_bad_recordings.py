@@ -185,12 +185,12 @@ CASES = [
     ),
     pytest.param(
         edited(lambda d: d.update(version=99)),
-        "format version 99; this pytest-llm-replay reads versions 1 and 2",
+        "format version 99; this pytest-llm-playback reads versions 1 and 2",
         id="version-99",
     ),
     pytest.param(
         edited(lambda d: d.update(version="1")),
-        "format version '1'; this pytest-llm-replay reads versions 1 and 2",
+        "format version '1'; this pytest-llm-playback reads versions 1 and 2",
         id="version-string-1",
     ),
     pytest.param(

@@ -85,7 +85,7 @@ def test_every_mode_delivers_the_same_bytes_in_order(
 def test_a_bad_mode_is_a_clear_error(text: object) -> None:
     with pytest.raises(
         LLMReplayError,
-        match=r"pytest-llm-replay: chunking .* is not a chunking mode; use \"event\"",
+        match=r"pytest-llm-playback: chunking .* is not a chunking mode; use \"event\"",
     ):
         Chunking.parse(text)
 

@@ -108,7 +108,7 @@ def test_quickstart_test_misses_without_the_recordings(pytester: pytest.Pytester
     """The control: the quickstart's test passes because of the recordings."""
     result = run_quickstart(pytester, None)
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*ReplayMiss: pytest-llm-replay: no recording for POST*"])
+    result.stdout.fnmatch_lines(["*ReplayMiss: pytest-llm-playback: no recording for POST*"])
 
 
 def test_the_quickstart_test_is_the_example_suites_joke_request() -> None:

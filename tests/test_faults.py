@@ -43,7 +43,7 @@ def test_dict_forms_give_the_dataclasses() -> None:
 def test_bad_faults_are_clear_errors(value: object, message: str) -> None:
     with pytest.raises(LLMReplayError) as caught:
         fault(value)
-    assert str(caught.value).startswith("pytest-llm-replay: ")
+    assert str(caught.value).startswith("pytest-llm-playback: ")
     assert message in str(caught.value)
 
 

@@ -40,7 +40,7 @@ def test_a_miss_fails_the_test_with_what_to_do(pytester: pytest.Pytester) -> Non
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
-            "*ReplayMiss: pytest-llm-replay: no recording for POST /v1/chat/completions",
+            "*ReplayMiss: pytest-llm-playback: no recording for POST /v1/chat/completions",
             "*request hash: *",
             "*looked for:   *recordings/test_a_miss_fails_*/test_chat/chat_completions-*.json*",
             "*pytest --record-mode=missing test_a_miss_fails_*.py::test_chat*",
@@ -276,7 +276,7 @@ def test_new(llm_replay):
     result.assert_outcomes(failed=1, deselected=1)
     result.stdout.fnmatch_lines(
         [
-            "*ServerStartError: pytest-llm-replay: recording on the auto-started llama.cpp *",
+            "*ServerStartError: pytest-llm-playback: recording on the auto-started llama.cpp *",
             "*1. the model file *absent.gguf does not exist*",
         ]
     )

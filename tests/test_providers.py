@@ -165,7 +165,7 @@ def test_provider_requests_record_locally_and_replay_offline(
     replayed.assert_outcomes(passed=4, failed=1)
     replayed.stdout.fnmatch_lines(
         [
-            "*ReplayMiss: pytest-llm-replay: no recording for POST /v1/chat/completions*",
+            "*ReplayMiss: pytest-llm-playback: no recording for POST /v1/chat/completions*",
             "*4 replayed, 0 recorded, 1 missed*",
         ]
     )

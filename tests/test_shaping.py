@@ -72,7 +72,7 @@ def test_the_default_shaping_is_recognised() -> None:
 
 @pytest.mark.parametrize("value", [-1, "fast", float("nan"), True, None])
 def test_a_bad_pace_is_a_clear_error(value: object) -> None:
-    with pytest.raises(LLMReplayError, match=r"pytest-llm-replay: pace .* is not a number >= 0"):
+    with pytest.raises(LLMReplayError, match=r"pytest-llm-playback: pace .* is not a number >= 0"):
         pace_factor(value)
 
 

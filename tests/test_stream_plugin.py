@@ -157,7 +157,7 @@ def test_a_bad_marker_option_fails_the_test_with_what_is_wrong(
     result = run(pytester)
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(
-        [f"*pytest-llm-replay: *{message}*(in @pytest.mark.llm_replay of test_bad.py::test_x)*"]
+        [f"*pytest-llm-playback: *{message}*(in @pytest.mark.llm_replay of test_bad.py::test_x)*"]
     )
     assert "Traceback" not in result.stdout.str()
 
@@ -171,7 +171,7 @@ def test_a_bad_option_or_ini_setting_is_a_usage_error(
     pytester.makepyfile(test_x="def test_x():\n    pass\n")
     result = run(pytester, *args)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*pytest-llm-replay: *(from --llm-pace/--llm-chunking*"])
+    result.stderr.fnmatch_lines(["*pytest-llm-playback: *(from --llm-pace/--llm-chunking*"])
 
 
 SIZES_PER_TEST = (
