@@ -44,7 +44,7 @@ def test_text_completion_stream(llm_replay):
 
 
 def test_embeddings(llm_replay):
-    reply = llm_replay.openai().embeddings.create(model=MODEL, input="pytest-llm-playback")
+    reply = llm_replay.openai().embeddings.create(model=MODEL, input="pytest-llm-replay")
     assert reply.data[0].embedding
 
 

@@ -12,8 +12,16 @@ from replay import typed
 from replay.recording import Recording
 
 # Keys of a response object (its top level, where servers put them) that differ from call to
-# call. Only the top level: below it an ``id`` is a model's name or a tool call's reference.
-VOLATILE_FIELDS = frozenset({"id", "created", "created_at", "timings", "system_fingerprint"})
+# call. Only the top level, and the objects an event wraps (below): elsewhere an ``id`` is a
+# model's name or a tool call's reference.
+VOLATILE_FIELDS = frozenset(
+    {"id", "created", "created_at", "completed_at", "item_id", "timings", "system_fingerprint"}
+)
+# Where the Anthropic and Responses APIs' events wrap a whole object with an id and times of its
+# own (``message_start``'s message, ``response.*``'s response, ``output_item.*``'s item), and a
+# Response's list of output items.
+WRAPPED = frozenset({"message", "response", "item"})
+OUTPUT_LISTS = frozenset({"output"})
 # Response headers that differ from call to call.
 VOLATILE_HEADERS = frozenset({"x-request-id", "request-id"})
 # What the ``recorded`` section holds that differs from run to run.
@@ -53,9 +61,18 @@ def stable(recording: Recording) -> dict[str, Any]:
 
 
 def _without_volatile(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: item for key, item in value.items() if key not in VOLATILE_FIELDS}
-    return value
+    if not isinstance(value, dict):
+        return value
+    stable = {}
+    for key, item in value.items():
+        if key in VOLATILE_FIELDS:
+            continue
+        if key in WRAPPED:
+            item = _without_volatile(item)
+        elif key in OUTPUT_LISTS and isinstance(item, list):
+            item = [_without_volatile(element) for element in item]
+        stable[key] = item
+    return stable
 
 
 def _type_of(event: Any) -> Any:

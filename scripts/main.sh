@@ -24,7 +24,7 @@ step "summary ($((SECONDS - started)) s)"
 echo "  recorded:   $(counts "$logs/record.txt") (examples/, against llama.cpp on SmolLM2-135M)"
 echo "  replayed:   $(counts "$logs/replay.txt") (examples/, from the files alone)"
 echo "  recordings: $recordings ($(find "$recordings" -name '*.json' ! -name '.*' | wc -l) files;" \
-  "read one with: .venv-openai3/bin/llm-playback show chat_completions/bd3faea6f2e70907.json)"
+  "read one with: .venv-openai3/bin/llm-playback show bd3faea6; list them with: .venv-openai3/bin/llm-playback ls)"
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
   changed="$(git status --short -- recordings)"
   if [ -z "$changed" ]; then
@@ -32,7 +32,7 @@ if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
   else
     echo "  changed:    $(echo "$changed" | wc -l) files differ from git (see: git diff --stat recordings):"
     echo "$changed" | sed 's/^/    /'
-    echo "    (each re-recording has its own server port, request ids, timings and time; see"
-    echo "    what else changed, the answers included, with: git diff recordings)"
+    echo "    (a re-recording whose answer is the same keeps its file, so these answers changed:"
+    echo "    see how with: git diff recordings)"
   fi
 fi

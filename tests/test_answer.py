@@ -38,7 +38,7 @@ def test_answers_of_the_messages_and_responses_apis_from_real_recordings() -> No
 
     folder = Path(__file__).resolve().parents[1] / "recordings"
     seen = set()
-    for path in sorted(folder.glob("messages/*.json")) + sorted(folder.glob("responses/*.json")):
+    for path in sorted(folder.rglob("messages-*.json")) + sorted(folder.rglob("responses-*.json")):
         recording = loads(path.read_bytes(), str(path))
         (answer,) = answers(recording.events).values()
         assert answer.text, path

@@ -14,8 +14,8 @@ from replay import sse, typed
 from replay.recording import Recording, loads
 
 REPO = Path(__file__).resolve().parents[1]
-MESSAGES = sorted((REPO / "recordings" / "messages").glob("*.json"))
-RESPONSES = sorted((REPO / "recordings" / "responses").glob("*.json"))
+MESSAGES = sorted((REPO / "recordings").rglob("messages-*.json"))
+RESPONSES = sorted((REPO / "recordings").rglob("responses-*.json"))
 
 
 def streamed(paths: list[Path]) -> list[Recording]:
