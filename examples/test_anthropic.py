@@ -24,7 +24,8 @@ def test_message(llm_replay):
         messages=[{"role": "user", "content": "What is the capital of France?"}],
         extra_body=GREEDY,
     )
-    assert message.content[0].text  # a 135M model knows little geography; the text is kept as it came
+    # A 135M model knows little geography: the text is whatever it said, kept as it came.
+    assert message.content[0].text
     assert message.stop_reason in ("end_turn", "max_tokens")
 
 

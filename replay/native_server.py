@@ -51,7 +51,8 @@ def start(model_path: Path, log_dir: Path, port: int, timeout: float = 120.0) ->
         )
     if not model_path.is_file():
         raise ServerStartError(
-            f"pytest-llm-playback: model file {model_path} does not exist; pass --llm-model PATH.gguf"
+            f"pytest-llm-playback: model file {model_path} does not exist; "
+            "pass --llm-model PATH.gguf"
         )
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"llama-native-server-{port}.log"

@@ -41,8 +41,6 @@ def test_committed_recordings_come_from_the_real_server() -> None:
     for path in files:
         recording = loads(path.read_bytes(), str(path))
         assert recording.recorded["server"].startswith("http://127.0.0.1:"), path
-        assert recording.recorded["by"].startswith(("pytest-llm-playback", "pytest-llm-playback")), (
-            path
-        )
+        assert recording.recorded["by"].startswith("pytest-llm-playback"), path
         text = path.read_text(encoding="utf-8")
         assert text == dumps(loads(text)), f"{path} is not laid out as the recorder writes"

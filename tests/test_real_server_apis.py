@@ -213,7 +213,8 @@ def test_anthropic_and_responses_record_then_replay_without_network(
     recorded.stdout.fnmatch_lines(["*0 replayed, 12 recorded, 0 missed*"])
     assert "not of its openai type" not in recorded.stdout.str()
     files = recording_files(recordings)
-    assert {path.parent.name for path in files} == {
+    # recordings/<test file>/<test name>/<endpoint>-<hash>.json
+    assert {path.name.rsplit("-", 1)[0] for path in files} == {
         "chat_completions",
         "messages",
         "messages_count_tokens",

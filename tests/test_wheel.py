@@ -23,8 +23,11 @@ def built_wheel(tmp_path: Path) -> Path:
     given = os.environ.get("LLM_PLAYBACK_WHEEL")
     if given:
         return Path(given)
+    # sdist first, then the wheel from the unpacked sdist (what `python -m build` does with no
+    # flag): a file missing from the sdist is missing from the wheel, and a stale build/ folder
+    # in the work tree (setuptools copies only files it thinks are newer) cannot leak in.
     subprocess.run(
-        [sys.executable, "-m", "build", "--wheel", "--outdir", str(tmp_path / "dist"), str(REPO)],
+        [sys.executable, "-m", "build", "--outdir", str(tmp_path / "dist"), str(REPO)],
         check=True,
         capture_output=True,
     )
