@@ -22,13 +22,12 @@ import importlib.util
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from replay.errors import ServerStartError
-from replay.server import LlamaServer, default_model_path, free_port, model_alias
+from replay.server import LlamaServer, announced, default_model_path, free_port, model_alias
 
 # Two slots: two tests (xdist workers, or threads of one test) are answered at once without
 # one waiting for the other; each slot has the 2,048 tokens of context llama-cpp-python has.
@@ -89,17 +88,11 @@ class LazyNativeServer:
         if self.server is not None:
             return
         model_path = self.model_path or default_model_path()
-        self.announce(
+        self.server = announced(
+            self.announce,
             f"starting llama.cpp's native server ({model_path.stem}) on 127.0.0.1:{self.port} ...",
-            False,
+            lambda: start(model_path, self.log_dir, self.port),
         )
-        started = time.monotonic()
-        try:
-            self.server = start(model_path, self.log_dir, self.port)
-        except BaseException:
-            self.announce(" failed", True)
-            raise
-        self.announce(f" ready in {time.monotonic() - started:.1f} s", True)
 
     def died(self) -> str | None:
         """Why the started server is gone, or None."""

@@ -237,6 +237,22 @@ class LlamaServer:
             self.process.wait()
 
 
+def announced(
+    announce: Callable[[str, bool], None], text: str, start: Callable[[], LlamaServer]
+) -> LlamaServer:
+    """``start()`` a server, telling ``announce`` when it starts (``text``) and when it is
+    ready, with the seconds it took, or failed."""
+    announce(text, False)
+    started = time.monotonic()
+    try:
+        server = start()
+    except BaseException:
+        announce(" failed", True)
+        raise
+    announce(f" ready in {time.monotonic() - started:.1f} s", True)
+    return server
+
+
 @dataclass
 class LazyServer:
     """A llama.cpp server whose port is chosen now and which starts on first need: in
@@ -282,19 +298,12 @@ class LazyServer:
         self.failed = True
         model_path = ready_model(self.model_path)
         self.model_path = model_path
-        self.announce(
-            f"starting llama.cpp ({model_path.name.removesuffix('.gguf')}) on "
-            f"127.0.0.1:{self.port} ...",
-            False,
+        self.server = announced(
+            self.announce,
+            f"starting llama.cpp ({model_path.stem}) on 127.0.0.1:{self.port} ...",
+            lambda: LlamaServer.start(model_path, self.log_dir, port=self.port),
         )
-        started = time.monotonic()
-        try:
-            self.server = LlamaServer.start(model_path, self.log_dir, port=self.port)
-        except BaseException:
-            self.announce(" failed", True)
-            raise
         self.failed = False
-        self.announce(f" ready in {time.monotonic() - started:.1f} s", True)
 
     def died(self) -> str | None:
         """Why the started server is gone, or None."""
@@ -309,6 +318,7 @@ class LazyServer:
 __all__ = [
     "LazyServer",
     "LlamaServer",
+    "announced",
     "default_model_path",
     "explain_exit",
     "free_port",
