@@ -13,11 +13,9 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
+from replay.typed import STREAM_END_EVENTS  # the last event's ``type`` (Anthropic, Responses)
+
 DONE = "[DONE]"
-# The ``type`` of the last event of a stream, by protocol (Anthropic, OpenAI Responses).
-END_TYPES = frozenset(
-    {"message_stop", "response.completed", "response.failed", "response.incomplete"}
-)
 
 
 def ends_stream(data: str) -> bool:
@@ -25,13 +23,13 @@ def ends_stream(data: str) -> bool:
     recording: a substring test comes before any parsing."""
     if data == DONE:
         return True
-    if not any(end in data for end in END_TYPES):
+    if not any(end in data for end in STREAM_END_EVENTS):
         return False
     try:
         value = json.loads(data)
     except ValueError:
         return False
-    return isinstance(value, dict) and value.get("type") in END_TYPES
+    return isinstance(value, dict) and value.get("type") in STREAM_END_EVENTS
 
 
 def framed(headers: Mapping[str, str], http_version: object = None) -> bool:
