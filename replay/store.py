@@ -43,11 +43,9 @@ class DirectoryStore:
 
     def _read(self, path: str, key: str) -> Recording | None:
         try:
-            data = read_recording(path)  # a regular file of bounded size, or an error
+            data = _read_bytes(path)  # a regular file of bounded size, or an error
         except FileNotFoundError:
             return None
-        except UnreadableFile as error:
-            raise RecordingFileError(path, error.problem) from None
         except OSError as error:
             problem = folder_problem(self.root, path, error, writing=False)
             if problem is not None:
@@ -110,7 +108,7 @@ class MemoryStore:
     @classmethod
     def from_files(cls, paths: Iterable[str | os.PathLike[str]]) -> MemoryStore:
         """Load recording files (native or llama-stack); identical requests keep file order."""
-        return cls(loads(_read(path), str(path)) for path in paths)
+        return cls(loads(_read_bytes(path), str(path)) for path in paths)
 
     def add(self, recording: Recording) -> None:
         """Keep ``recording`` after those of the same request (and test) already held."""
@@ -138,7 +136,9 @@ class MemoryStore:
         )
 
 
-def _read(path: str | os.PathLike[str]) -> bytes:
+def _read_bytes(path: str | os.PathLike[str]) -> bytes:
+    """A recording file's bytes: a regular file of bounded size (RecordingFileError if it is
+    not one), or the OSError of reading it."""
     try:
         return read_recording(path)
     except UnreadableFile as error:
