@@ -138,7 +138,6 @@ class Player:
         if recording is not None:
             self.stats.replayed += 1
             if recording.source:
-                self.stats.used.add(recording.source)
                 self.used.append(recording.source)
             self.replayed.append(recording)
             return recording
@@ -194,7 +193,6 @@ class Player:
             self.stats.written.append(path)
         else:
             self.stats.unchanged += 1
-        self.stats.used.add(path)
         self.used.append(path)
         if problems:
             more = f" (and {len(problems) - 1} more objects)" if len(problems) > 1 else ""

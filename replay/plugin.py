@@ -490,7 +490,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         workeroutput["llm_replay_stats"] = stats.as_dict()
         return
     folder = config.stash[SETTINGS].recordings_dir
-    if not _is_dir(folder) or not (stats.used or stats.missed or stats.tests):
+    if not _is_dir(folder) or not (stats.missed or stats.tests):
         return
     from replay.usage import CACHE_KEY, Usage
 

@@ -19,7 +19,6 @@ class Stats:
     unchanged: int = 0  # recorded with the answer the file held: the file was kept as it was
     written: list[str] = field(default_factory=list)
     untyped: list[str] = field(default_factory=list)
-    used: set[str] = field(default_factory=set)
     # Per test that used the plugin ("": code outside tests), the files it read or wrote.
     tests: dict[str, list[str]] = field(default_factory=dict)
     faults: list[str] = field(default_factory=list)  # "<test id>: <fault> on <request>"
@@ -38,7 +37,6 @@ class Stats:
             setattr(self, name, getattr(self, name) + int(other.get(name, 0)))
         self.written += list(other.get("written", []))
         self.untyped += list(other.get("untyped", []))
-        self.used |= set(other.get("used", []))
         self.tests.update(other.get("tests", {}))
         self.faults += list(other.get("faults", []))
         self.requested_models |= set(other.get("requested_models", []))
@@ -53,7 +51,6 @@ class Stats:
             "unchanged": self.unchanged,
             "written": self.written,
             "untyped": self.untyped,
-            "used": sorted(self.used),
             "tests": self.tests,
             "faults": self.faults,
             "random_chunked": self.random_chunked,
