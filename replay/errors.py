@@ -51,3 +51,10 @@ class ReplayMiss(LLMReplayError):
 
 class HostBlocked(LLMReplayError):
     """A request went to a host other than the LLM server while the test blocks other hosts."""
+
+
+class NotImportable(Exception):
+    """A file of another recorder that cannot become a recording; the message says why.
+
+    An ordinary Exception, not an LLMReplayError: the importer catches it per file and reports
+    it in its summary; it never reaches a test."""

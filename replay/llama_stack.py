@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from replay import typed
 from replay.answer import payloads
-from replay.errors import RecordingFileError
+from replay.errors import NotImportable, RecordingFileError
 from replay.keys import normalize_endpoint
 from replay.recorder import LIBRARY
 from replay.recording import Recording, from_json
@@ -25,10 +25,6 @@ _IMPORTED_BY = f"llm-playback import-llama-stack ({LIBRARY})"
 _RECORD_HINT = "pytest --record-mode=missing"
 # Keyword arguments of the SDK's create() that are not body fields.
 _CLIENT_OPTIONS = frozenset({"extra_body", "extra_headers", "extra_query", "timeout"})
-
-
-class NotImportable(Exception):
-    """A llama-stack file that cannot become a recording; the message says why."""
 
 
 def llama_stack_json(text: str) -> Any:
