@@ -28,8 +28,8 @@ from replay.answer import describe_response, indented, timing, usage_line
 from replay.completeness import DONE
 from replay.errors import RecordingFileError
 from replay.file_reading import UnreadableFile, read_recording
+from replay.importing import import_files
 from replay.layout import is_v1_path, relative_path, v1_path
-from replay.llama_stack import NotImportable, from_llama_stack, llama_stack_json
 from replay.project_settings import find_project_settings
 from replay.recording import Recording, dumps, loads
 from replay.replayable import body_problems
@@ -335,32 +335,40 @@ def _expected_place(name: str, recording: Recording) -> str | None:
 
 
 def command_import(args: argparse.Namespace) -> int:
-    """Convert llama-stack recordings into this library's layout under ``--to``."""
-    store = DirectoryStore(args.to if args.to is not None else args.dir)
-    seen: dict[str, int] = {}
-    skipped = 0
-    for source in sources(args.sources):
-        try:
-            document = llama_stack_json(source.read_text(encoding="utf-8"))
-            with _openai_needed():
-                recording, notes = from_llama_stack(document, str(source))
-        except NotImportable as error:
-            print(f"skipped {source}: {error}")
-            skipped += 1
-            continue
-        except (OSError, UnicodeDecodeError) as error:
-            print(f"skipped {source}: cannot be read ({error})")
-            skipped += 1
-            continue
-        index = seen.get(recording.key, 0)
-        seen[recording.key] = index + 1
-        destination = store.put(recording, index).path
-        print(f"imported {source} -> {destination}")
-        for note in notes:
+    """Convert llama-stack/OGX recordings into this library's layout under ``--to``; exit 0
+    only when nothing was lost."""
+    folder = Path(args.to if args.to is not None else args.dir)
+    with _openai_needed():
+        summary = import_files(sources(args.sources), DirectoryStore(folder), dry_run=args.dry_run)
+    would = "would be " if args.dry_run else ""
+    for outcome in summary.outcomes:
+        source = outcome.source
+        if outcome.action == "skipped":
+            why = f"{outcome.reason} ({outcome.detail})" if outcome.detail else outcome.reason
+            print(f"skipped {source}: {why}")
+        elif outcome.action == "clash":
+            print(f"clash {source} -> {outcome.destination}: {outcome.reason}; {outcome.detail}")
+        else:
+            print(f"{_IMPORT_WORDS[outcome.action]} {source} -> {outcome.destination}")
+        for note in outcome.notes:
             print(f"  note: {note}")
-    if skipped:
-        print(f"{_count(skipped, 'file')} skipped, for the reasons given above")
-    return 1 if skipped else 0
+    imported = summary.count("imported") + summary.count("merged")
+    print(
+        f"{_count(len(summary.outcomes), 'file')} read: {imported} {would}imported "
+        f"({summary.count('merged')} of them model lists merged with others of the same "
+        f"request), {summary.count('unchanged')} already there, "
+        f"{summary.count('skipped')} skipped, "
+        f"{_count(summary.count('clash'), 'clash', 'clashes')}; "
+        f"{_count(summary.written, 'file')} {would}written under {folder}"
+    )
+    for reason, files, lost in summary.skipped_by_reason():
+        print(f"  skipped {files:>5}: {reason}{'' if lost else ' (nothing lost)'}")
+    if args.dry_run:
+        print("dry run: nothing was written")
+    return 1 if summary.lost else 0
+
+
+_IMPORT_WORDS = {"imported": "imported", "merged": "merged", "unchanged": "unchanged"}
 
 
 def sources(arguments: Sequence[str]) -> list[Path]:
@@ -584,8 +592,8 @@ def _recorded_text(recorded: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
+def _count(number: int, noun: str, plural: str | None = None) -> str:
+    return f"{number} {noun if number == 1 else plural or noun + 's'}"
 
 
 # --- where the recordings are ---------------------------------------------------------------
@@ -705,8 +713,12 @@ def build_parser() -> argparse.ArgumentParser:
         "import-llama-stack",
         command_import,
         "convert llama-stack recordings into this library's layout",
-        "Convert llama-stack recorder files into this library's layout, keyed by the request "
-        "the openai SDK sends. Exit code 1 if a file was skipped; the output says why.",
+        "Convert llama-stack (OGX) recorder files into this library's layout: each into the "
+        "folder of the test that made it (model lists shared and merged, as OGX does), keyed by "
+        "the request the SDK sends. Safe to run again and in batches: a recording already there "
+        "is left as it is, and a different one for the same place is reported as a clash, "
+        "never written over it. Exit code 1 if an exchange was left out (a clash, or a file "
+        "skipped for a reason that loses one); the summary counts them by reason.",
     )
     imported.add_argument(
         "sources",
@@ -716,6 +728,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     imported.add_argument(
         "--to", metavar="DIR", help="where to write the recordings (default: the --dir folder)"
+    )
+    imported.add_argument(
+        "--dry-run", action="store_true", help="say what would be imported, and write nothing"
     )
     prune = add(
         "prune",

@@ -112,6 +112,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
     )
     parser.addini(
+        "llm_replay_allow_repeats",
+        "replay the first recording of a request made more often than recorded, in every test, "
+        "as llama-stack/OGX does (the marker's allow_repeats=... wins)",
+        type="bool",
+        default=False,
+    )
+    parser.addini(
         "llm_replay_ignore_fields",
         "dotted paths of request body fields left out of the request hash (e.g. user)",
         type="linelist",
@@ -260,7 +267,7 @@ def llm_replay(
         config,
         server,
         test=request.node.nodeid,
-        allow_repeats=bool(options.get("allow_repeats", False)),
+        allow_repeats=bool(options.get("allow_repeats", config.getini("llm_replay_allow_repeats"))),
         record_hint=_record_hint(request),
         ignore_fields=tuple(options.get("ignore_fields", ())),
         shaper=shaper,

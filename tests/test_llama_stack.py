@@ -24,7 +24,9 @@ def test_recorded_exceptions_in_their_several_shapes_are_not_imported(
     response: dict[str, Any],
 ) -> None:
     request = {"method": "POST", "url": "http://h/v1/chat/completions", "body": {"model": "m"}}
-    with pytest.raises(NotImportable, match=r"a recorded exception \(RateLimitError: slow down"):
+    with pytest.raises(
+        NotImportable, match=r"a recorded exception with no HTTP status \(RateLimitError: slow down"
+    ):
         from_llama_stack({"request": request, "response": response | {"is_streaming": False}}, "f")
 
 

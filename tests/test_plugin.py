@@ -135,6 +135,32 @@ def test_misspelt(llm_replay):
     result.stdout.fnmatch_lines(["*llm_replay takes only keyword arguments*allow_repeat*"])
 
 
+def test_ini_allow_repeats_for_every_test_and_the_marker_wins(pytester: pytest.Pytester) -> None:
+    """A suite migrated from llama-stack/OGX, which replays one recording for every identical
+    request, sets it once in the ini."""
+    put_chat_seed(pytester)
+    pytester.makeini("[pytest]\nllm_replay_allow_repeats = true\n")
+    pytester.makepyfile(
+        SEED_TEST.replace("def test_chat(llm_replay):", "def chat(llm_replay):")
+        + """
+import pytest
+
+def test_twice(llm_replay):
+    chat(llm_replay)
+    chat(llm_replay)
+
+@pytest.mark.llm_replay(allow_repeats=False)
+def test_twice_not_allowed_by_the_marker(llm_replay):
+    chat(llm_replay)
+    chat(llm_replay)
+"""
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*test_twice_not_allowed_by_the_marker*"])
+    result.stdout.fnmatch_lines(["*identical request number 2*allow_repeats=True*"])
+
+
 def test_the_fixture_serves_both_flavours(pytester: pytest.Pytester) -> None:
     put_chat_seed(pytester)
     seed = curl_seed("001_1cfb8fc5d5cf4d6d.txt")
