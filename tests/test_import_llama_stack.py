@@ -26,6 +26,7 @@ from replay.player import Player
 from replay.recording import loads
 from replay.store import DirectoryStore
 from replay.transport import default_flavour, flavour_module, replay_transport
+from tests.conftest import BLOCK_NETWORK
 from tests.seedfiles import SEEDS
 
 TEST_A = "tests/integration/messages/test_messages.py::test_create[ollama]"
@@ -503,3 +504,49 @@ def test_a_seed_copied_into_a_scope_imports_once(
     where = destinations(out)
     assert where["a.json"] == where["b.json"] and where["a.json"].parent.name == "_shared"
     assert "1 already there" in out
+
+
+# The OGX tests whose recordings the corpus holds, as a migrated suite has them: same file,
+# same names, same parameter ids, so that their node ids are the recordings' test_id.
+MIGRATED_SUITE = """
+import pytest
+
+QUESTION = [{"role": "user", "content": "What is the capital of France?"}]
+
+
+@pytest.mark.parametrize("provider", ["ollama"])
+def test_create(llm_replay, provider):
+    chat = llm_replay.openai().chat.completions.create(model="llama3.2:3b", messages=QUESTION)
+    assert chat.choices[0].message.content == "Paris."
+    models = [model.id for model in llm_replay.openai().models.list()]
+    assert models == ["Qwen/Qwen3-0.6B", "all-minilm", "granite", "llama3.2:3b"]
+    message = llm_replay.anthropic().messages.create(
+        model="llama3.2:3b", max_tokens=64, messages=QUESTION
+    )
+    assert message.content[0].text == "Paris."
+
+
+@pytest.mark.parametrize("provider", ["ollama"])
+def test_stream(llm_replay, provider):
+    chat = llm_replay.openai().chat.completions.create(model="llama3.2:3b", messages=QUESTION)
+    assert chat.choices[0].message.content == "The capital is Paris."
+    stream = llm_replay.anthropic().messages.create(
+        model="llama3.2:3b", max_tokens=64, messages=QUESTION, stream=True
+    )
+    text = "".join(e.delta.text for e in stream if e.type == "content_block_delta")
+    assert text == "Paris is the capital."
+"""
+
+
+def test_a_migrated_suite_replays_test_by_test_through_the_fixture(
+    pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sources = write(pytester.path / "ogx", corpus())
+    assert run(capsys, "import-llama-stack", *sources, "--to", pytester.path / "recordings")[0] == 0
+    folder = pytester.path / "tests" / "integration" / "messages"
+    folder.mkdir(parents=True)
+    (folder / "test_messages.py").write_text(MIGRATED_SUITE, encoding="utf-8")
+    pytester.makepyfile(blocknet=BLOCK_NETWORK)
+    result = pytester.runpytest_subprocess("-p", "blocknet", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*5 replayed, 0 recorded, 0 missed*"])
