@@ -51,18 +51,3 @@ class ReplayMiss(LLMReplayError):
 
 class HostBlocked(LLMReplayError):
     """A request went to a host other than the LLM server while the test blocks other hosts."""
-
-
-class NotImportable(Exception):
-    """A file of another recorder that cannot become a recording: ``reason`` says what it is
-    (the importer counts files by it), ``detail`` which one; ``lost`` is False when nothing is
-    lost by leaving it out (a tool invocation is no exchange with a model server).
-
-    An ordinary Exception, not an LLMReplayError: the importer catches it per file and reports
-    it in its summary; it never reaches a test."""
-
-    def __init__(self, reason: str, detail: str = "", *, lost: bool = True) -> None:
-        self.reason = reason
-        self.detail = detail
-        self.lost = lost
-        super().__init__(f"{reason} ({detail})" if detail else reason)

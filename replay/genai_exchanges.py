@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from replay.errors import NotImportable
+from replay.not_importable import NotImportable
 from replay.recording import Recording
 
 

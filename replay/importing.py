@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from replay.errors import NotImportable, RecordingFileError
+from replay.errors import RecordingFileError
 from replay.file_reading import UnreadableFile, read_recording
 from replay.llama_stack import Imported, from_llama_stack, llama_stack_json, merged_model_list
+from replay.not_importable import NotImportable
 from replay.recording import Recording, dumps
 from replay.redaction import Redaction
 from replay.secrets import find_secrets

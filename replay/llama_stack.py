@@ -29,8 +29,9 @@ from urllib.parse import urlsplit
 
 from replay import sse, typed
 from replay.answer import payloads
-from replay.errors import NotImportable, RecordingFileError
+from replay.errors import RecordingFileError
 from replay.keys import canonical_json, normalize_endpoint
+from replay.not_importable import NotImportable
 from replay.recorder import LIBRARY
 from replay.recording import Recording, from_json
 
