@@ -81,18 +81,20 @@ def _by_count(item: tuple[tuple[str, bool], int]) -> tuple[int, str]:
 
 def import_files(sources: Sequence[Path], store: DirectoryStore, *, dry_run: bool) -> Summary:
     """Import ``sources`` into ``store`` (with ``dry_run``, decide the same and write nothing)."""
-    outcomes: dict[Path, Outcome] = {}
+    run = _Import(store, dry_run)
     places: dict[tuple[str | None, str], list[tuple[Path, Imported]]] = {}
     patterns = Redaction().compiled
     for source in sources:
         try:
             imported = from_llama_stack(_read(source), str(source))
         except NotImportable as why:
-            outcomes[source] = Outcome(source, "skipped", None, why.reason, why.detail, why.lost)
+            run.outcomes[source] = Outcome(
+                source, "skipped", None, why.reason, why.detail, why.lost
+            )
             continue
         secrets = find_secrets(dumps(imported.recording), patterns)
         if secrets:
-            outcomes[source] = Outcome(
+            run.outcomes[source] = Outcome(
                 source, "skipped", None, "it holds what looks like a secret",
                 f"{'; '.join(secrets[:3])}: remove it from the file, then import it again",
                 lost=True,
@@ -100,14 +102,13 @@ def import_files(sources: Sequence[Path], store: DirectoryStore, *, dry_run: boo
             continue
         place = (imported.recording.test, imported.recording.key)
         places.setdefault(place, []).append((source, imported))
-    summary = Summary([])
     for _, found in sorted(places.items(), key=lambda item: (item[0][0] or "", item[0][1])):
         if found[0][1].model_list:
-            _merge_lists(store, found, outcomes, summary, dry_run)
+            run.merge_lists(found)
         else:
-            _place(store, found, outcomes, summary, dry_run)
-    summary.outcomes = [outcomes[source] for source in sources if source in outcomes]
-    return summary
+            run.place(found)
+    run.summary.outcomes = [run.outcomes[source] for source in sources if source in run.outcomes]
+    return run.summary
 
 
 def _read(source: Path) -> Any:
@@ -120,83 +121,80 @@ def _read(source: Path) -> Any:
     return llama_stack_json(text)
 
 
-def _place(
-    store: DirectoryStore,
-    found: list[tuple[Path, Imported]],
-    outcomes: dict[Path, Outcome],
-    summary: Summary,
-    dry_run: bool,
-) -> None:
-    """Keep one recording at a place: the file already there, else the candidate whose text
-    sorts first; the others are unchanged duplicates of it or clashes."""
-    found = sorted(found, key=lambda item: (dumps(item[1].recording), str(item[0])))
-    first = found[0][1].recording
-    destination = str(store.path(first.test, first.key, 0, first.endpoint))
-    try:
-        kept = store.get(first.test, first.key, 0, first.endpoint)
-    except RecordingFileError as error:
-        for source, _ in found:
-            outcomes[source] = Outcome(
-                source, "clash", destination, "the file there cannot be read", error.problem
+class _Import:
+    """One import: where it writes, and what became of each source so far."""
+
+    def __init__(self, store: DirectoryStore, dry_run: bool) -> None:
+        self.store = store
+        self.dry_run = dry_run
+        self.outcomes: dict[Path, Outcome] = {}
+        self.summary = Summary([])
+
+    def place(self, found: list[tuple[Path, Imported]]) -> None:
+        """Keep one recording at a place: the file already there, else the candidate whose text
+        sorts first; the others are unchanged duplicates of it or clashes."""
+        found = sorted(found, key=lambda item: (dumps(item[1].recording), str(item[0])))
+        first = found[0][1].recording
+        destination = str(self.store.path(first.test, first.key, 0, first.endpoint))
+        try:
+            kept = self.store.get(first.test, first.key, 0, first.endpoint)
+        except RecordingFileError as error:
+            for source, _ in found:
+                self.outcomes[source] = Outcome(
+                    source, "clash", destination, "the file there cannot be read", error.problem
+                )
+            return
+        held_by = "the file there" if kept is not None else None
+        if kept is None:
+            kept, source = first, found[0][0]
+            if not self.dry_run:
+                self.store.put(first, 0)
+            self.summary.written += 1
+            self.outcomes[source] = Outcome(
+                source, "imported", destination, notes=found[0][1].notes
             )
-        return
-    held_by = "the file there" if kept is not None else None
-    if kept is None:
-        kept, source = first, found[0][0]
-        if not dry_run:
-            store.put(first, 0)
-        summary.written += 1
-        outcomes[source] = Outcome(source, "imported", destination, notes=found[0][1].notes)
-        held_by = str(source)
-        found = found[1:]
-    for source, imported in found:
-        if _same_exchange(kept, imported.recording):
-            outcomes[source] = Outcome(source, "unchanged", destination)
+            held_by = str(source)
+            found = found[1:]
+        for source, imported in found:
+            if _same_exchange(kept, imported.recording):
+                self.outcomes[source] = Outcome(source, "unchanged", destination)
+            else:
+                why = f"a different recording is kept there ({held_by})"
+                fix = "not written: compare the two, and import the one the test should replay"
+                self.outcomes[source] = Outcome(source, "clash", destination, why, fix)
+
+    def merge_lists(self, found: list[tuple[Path, Imported]]) -> None:
+        """Merge model lists of one request with the imported list already there, if any."""
+        lists = [imported.recording for _, imported in found]
+        first = lists[0]
+        destination = str(self.store.path(None, first.key, 0, first.endpoint))
+        problem: str | None = None
+        try:
+            kept = self.store.get(None, first.key, 0, first.endpoint)
+        except RecordingFileError as error:
+            kept, problem = None, error.problem
         else:
-            outcomes[source] = Outcome(
-                source, "clash", destination, f"a different recording is kept there ({held_by})",
-                "not written: compare the two, and import the one the test should replay",
-            )  # fmt: skip
-
-
-def _merge_lists(
-    store: DirectoryStore,
-    found: list[tuple[Path, Imported]],
-    outcomes: dict[Path, Outcome],
-    summary: Summary,
-    dry_run: bool,
-) -> None:
-    """Merge model lists of one request with the imported list already there, if any."""
-    lists = [imported.recording for _, imported in found]
-    first = lists[0]
-    destination = str(store.path(None, first.key, 0, first.endpoint))
-    problem: str | None = None
-    try:
-        kept = store.get(None, first.key, 0, first.endpoint)
-    except RecordingFileError as error:
-        kept, problem = None, error.problem
-    else:
-        if kept is not None and "imported_by" not in kept.recorded:
-            problem = "it was not imported from llama-stack: merging would change a recording"
-    if problem is not None:
+            if kept is not None and "imported_by" not in kept.recorded:
+                problem = "it was not imported from llama-stack: merging would change a recording"
+        if problem is not None:
+            for source, _ in found:
+                self.outcomes[source] = Outcome(
+                    source, "clash", destination, "the file there is kept", problem
+                )
+            return
+        merged = merged_model_list(lists + ([kept] if kept is not None else []))
+        unchanged = kept is not None and dumps(kept) == dumps(merged)
+        if not unchanged:
+            if not self.dry_run:
+                self.store.put(merged, 0)  # every model the file held is still in the merged list
+            self.summary.written += 1
+        action: Action = "imported"
+        if unchanged:
+            action = "unchanged"
+        elif len(lists) + (kept is not None) > 1:
+            action = "merged"
         for source, _ in found:
-            outcomes[source] = Outcome(
-                source, "clash", destination, "the file there is kept", problem
-            )
-        return
-    merged = merged_model_list(lists + ([kept] if kept is not None else []))
-    unchanged = kept is not None and dumps(kept) == dumps(merged)
-    if not unchanged:
-        if not dry_run:
-            store.put(merged, 0)  # every model the file held is still in the merged list
-        summary.written += 1
-    action: Action = "imported"
-    if unchanged:
-        action = "unchanged"
-    elif len(lists) + (kept is not None) > 1:
-        action = "merged"
-    for source, _ in found:
-        outcomes[source] = Outcome(source, action, destination)
+            self.outcomes[source] = Outcome(source, action, destination)
 
 
 def _same_exchange(old: Recording, new: Recording) -> bool:

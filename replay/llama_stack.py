@@ -103,11 +103,11 @@ def from_llama_stack(document: Any, source: str) -> Imported:
     ):
         from replay.genai_exchanges import genai_recording
 
-        recording = genai_recording(request, _answer(response, streams_lines=False), source)
+        recording = genai_recording(request, _answer(response), source)
         recording.test = test_id
         recording.recorded = _recorded(recording)
         return Imported(recording)
-    imported = _exchange(request, _answer(response, streams_lines=True), source)
+    imported = _exchange(request, _answer(response), source)
     recording = imported.recording
     imported.model_list = _is_model_list(recording.endpoint)
     recording.test = None if imported.model_list else test_id
@@ -115,7 +115,7 @@ def from_llama_stack(document: Any, source: str) -> Imported:
     return imported
 
 
-def _answer(response: dict[str, Any], streams_lines: bool) -> dict[str, Any]:
+def _answer(response: dict[str, Any]) -> dict[str, Any]:
     """The response as the server sent it: a recorded HTTP error becomes that error's status
     and body; other recorded exceptions are NotImportable."""
     legacy = _legacy_exception(response)
