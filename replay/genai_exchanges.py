@@ -278,5 +278,14 @@ def _comparable(value: Any) -> Any:
 
 
 def _first_line(error: BaseException) -> str:
+    """What an error says, in one line: a pydantic validation error by its first field."""
+    errors = getattr(error, "errors", None)
+    if callable(errors):  # pydantic's ValidationError: its first line only counts them
+        try:
+            first = errors()[0]
+            where = ".".join(str(part) for part in first["loc"])
+            return f"{where}: {first['msg']} (input {first['input']!r:.60})"
+        except (TypeError, KeyError, IndexError):
+            pass
     text = str(error).strip() or type(error).__name__
     return text.splitlines()[0]
