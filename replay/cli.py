@@ -25,7 +25,7 @@ from typing import Any
 
 from replay import typed
 from replay.answer import describe_response, indented, timing, usage_line
-from replay.completeness import DONE
+from replay.completeness import DONE, ends_with_done
 from replay.errors import RecordingFileError
 from replay.file_reading import UnreadableFile, read_recording
 from replay.importing import import_files
@@ -309,6 +309,7 @@ def check(entry: Entry) -> tuple[list[str], list[str]]:
     if (
         recording.is_streaming
         and recording.content_type.startswith("text/event-stream")
+        and ends_with_done(recording.endpoint)
         and recording.events
         and recording.events[-1] != DONE
         and typed.event_of(recording.events[-1])[0] not in typed.STREAM_END_EVENTS

@@ -16,6 +16,14 @@ from collections.abc import Mapping
 from replay.typed import STREAM_END_EVENTS  # the last event's ``type`` (Anthropic, Responses)
 
 DONE = "[DONE]"
+# The endpoints whose streams end with ``data: [DONE]`` (OpenAI's completions APIs); Anthropic,
+# the Responses API and Gemini end theirs otherwise, or by closing.
+_DONE_ENDPOINTS = ("/chat/completions", "/completions")
+
+
+def ends_with_done(endpoint: str) -> bool:
+    """Whether ``endpoint``'s streams end with ``data: [DONE]``."""
+    return endpoint.endswith(_DONE_ENDPOINTS)
 
 
 def ends_stream(data: str) -> bool:

@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import importlib
 import os
-import re
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from replay.errors import LLMReplayError
 from replay.modes import Mode
 from replay.player import Player
-from replay.transport import Flavour, default_flavour, flavour_module, replay_transport
+from replay.transport import (
+    Flavour,
+    default_flavour,
+    flavour_module,
+    replay_transport,
+    sdk_flavour,
+)
 
 if TYPE_CHECKING:  # for editors and mypy only: none of these is imported at run time
     import httpx
@@ -158,6 +163,29 @@ class LLMReplay:
         kwargs.setdefault("http_client", self.async_http_client(anthropic_flavour()))
         return anthropic.AsyncAnthropic(**self._anthropic_options(kwargs))
 
+    def genai(self, **kwargs: Any) -> Any:
+        """A ``google.genai.Client`` (Gemini Developer API, api-key mode) bound to record or
+        replay, sync (``client.models``) and async (``client.aio.models``) alike (``pip install
+        google-genai``). ``http_options`` given as a dict or ``HttpOptions`` keep what they
+        set; the base URL, HTTP clients and key they leave out are the fixture's."""
+        genai = _sdk("google.genai", "llm_replay.genai()", "pip install google-genai")
+        flavour = sdk_flavour("google-genai")
+        given = kwargs.pop("http_options", None) or {}
+        options = {name: value for name, value in dict(given).items() if value is not None}
+        options.setdefault("base_url", genai_base_url(self.base_url))
+        options.setdefault("httpx_client", self.http_client(flavour))
+        # Also when aiohttp is installed: the SDK's async calls go through aiohttp unless it
+        # is given an async httpx client, and aiohttp is not intercepted.
+        options.setdefault("httpx_async_client", self.async_http_client(flavour))
+        kwargs["http_options"] = options
+        kwargs.setdefault("vertexai", False)
+        if self.mode == "replay":
+            kwargs.setdefault("api_key", REPLAY_API_KEY)
+        else:
+            key = os.environ.get("GEMINI_API_KEY") or os.environ.get("GOOGLE_API_KEY")
+            kwargs.setdefault("api_key", key or REPLAY_API_KEY)
+        return genai.Client(**kwargs)
+
     def _anthropic_options(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         kwargs.setdefault("base_url", anthropic_base_url(self.base_url))
         if self.mode == "replay":
@@ -186,24 +214,28 @@ def anthropic_base_url(base_url: str) -> str:
     return base_url.rstrip("/").removesuffix("/v1")
 
 
+def genai_base_url(base_url: str) -> str:
+    """The google-genai SDK's base URL for an OpenAI one: without the ``/v1``, since the SDK
+    adds its API version itself (``/v1/models/...:generateContent``, ``/v1beta/...``)."""
+    return anthropic_base_url(base_url)
+
+
 def anthropic_flavour() -> Flavour:
     """The HTTP client the installed anthropic SDK uses: ``httpx2`` if it depends on it
     (anthropic 2.x), else ``httpx``."""
-    from importlib.metadata import PackageNotFoundError, requires
-
-    try:
-        needs = requires("anthropic") or []
-    except PackageNotFoundError:
-        return "httpx2"
-    uses_httpx2 = any(re.match(r"httpx2\b", need) for need in needs)
-    return "httpx2" if uses_httpx2 else "httpx"
+    return sdk_flavour("anthropic")
 
 
 def _anthropic() -> ModuleType:
+    return _sdk(
+        "anthropic", "llm_replay.anthropic()", "pip install 'pytest-llm-playback[anthropic]'"
+    )
+
+
+def _sdk(module: str, caller: str, install: str) -> ModuleType:
     try:
-        return importlib.import_module("anthropic")
+        return importlib.import_module(module)
     except ImportError:
         raise LLMReplayError(
-            "pytest-llm-playback: llm_replay.anthropic() needs the anthropic SDK: "
-            "pip install 'pytest-llm-playback[anthropic]'"
+            f"pytest-llm-playback: {caller} needs the {module} SDK: {install}"
         ) from None

@@ -1,7 +1,8 @@
 """The request hash: what makes two requests "the same" for replay.
 
 sha256 of canonical JSON of the method, the endpoint path (no scheme, host or port, a doubled
-``/v1/v1/`` collapsed), the sorted query and the JSON body with sorted keys. Pure functions.
+``/v1/v1/`` collapsed, as is ``/v1/v1beta/``), the sorted query and the JSON body with sorted
+keys. Pure functions.
 """
 
 from __future__ import annotations
@@ -17,16 +18,21 @@ from urllib.parse import parse_qsl, urlsplit
 from replay import jsonfast
 
 _DOUBLED_VERSION = re.compile(r"/(v\d+)(?:/\1)+(?=/|$)")
+# A base URL's version before an API's own pre-release version (google-genai pointed at
+# ``.../v1`` sends ``/v1/v1beta/models/...``): the API's is the one that names the endpoint.
+_VERSION_BEFORE_PRERELEASE = re.compile(r"/v\d+(?=/v\d+(?:alpha|beta)\d*(?:/|$))")
 
 
 @lru_cache(maxsize=4096)
 def normalize_endpoint(url_or_path: str) -> str:
-    """The path of a URL with scheme, host, port and query removed and ``/v1/v1`` collapsed."""
+    """The path of a URL with scheme, host, port and query removed, ``/v1/v1`` collapsed and
+    the ``/v1`` of ``/v1/v1beta`` dropped."""
     if url_or_path.startswith("/"):  # a path: "//v1" is not a host here
         path = url_or_path.split("?", 1)[0].split("#", 1)[0]
     else:
         path = urlsplit(url_or_path).path or "/"
     path = re.sub(r"/{2,}", "/", path)
+    path = _VERSION_BEFORE_PRERELEASE.sub("", path)
     return _DOUBLED_VERSION.sub(r"/\1", path)
 
 

@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 from replay import sse, typed
 from replay.answer import payloads
 from replay.errors import RecordingFileError
+from replay.genai_exchanges import INSTALL, genai_recording, is_genai_call
 from replay.keys import canonical_json, normalize_endpoint
 from replay.not_importable import NotImportable
 from replay.recorder import LIBRARY
@@ -46,9 +47,6 @@ _OLLAMA_MODEL_LIST = "/api/tags"
 # What the openai and anthropic SDKs make the message of an HTTP error from: the status and
 # the Python repr of the JSON body (``_make_status_error_from_response``).
 _SDK_ERROR_MESSAGE = re.compile(r"Error code: (\d{3}) - (.*)", re.DOTALL)
-_GOOGLE_HOSTS = re.compile(
-    r"generativelanguage\.googleapis\.com|([\w-]+-)?aiplatform\.googleapis\.com"
-)
 
 
 @dataclass(slots=True)
@@ -96,14 +94,9 @@ def from_llama_stack(document: Any, source: str) -> Imported:
             f"{request.get('provider')}.{request['tool_name']}",
             lost=False,
         )
-    url: str = request["url"] if isinstance(request.get("url"), str) else ""
     test_id: str | None = document["test_id"] if isinstance(document.get("test_id"), str) else None
-    if "payload" not in request and (  # an SDK call of google-genai, not one OGX made itself
-        url.startswith("vertexai://") or _GOOGLE_HOSTS.fullmatch(urlsplit(url).hostname or "")
-    ):
-        from replay.genai_exchanges import genai_recording
-
-        recording = genai_recording(request, _answer(response), source)
+    if is_genai_call(request):
+        recording = _genai_recording(request, response, source)
         recording.test = test_id
         recording.recorded = _recorded(recording)
         return Imported(recording)
@@ -113,6 +106,18 @@ def from_llama_stack(document: Any, source: str) -> Imported:
     recording.test = None if imported.model_list else test_id
     recording.recorded = _recorded(recording)
     return imported
+
+
+def _genai_recording(request: dict[str, Any], response: dict[str, Any], source: str) -> Recording:
+    """A google-genai call rebuilt by the SDK (``replay.genai_exchanges``), its reasons for
+    refusing counted under two: google-genai missing, or a call it cannot rebuild."""
+    try:
+        return genai_recording(request, response, source)
+    except NotImportable as why:
+        if INSTALL in str(why):
+            reason = "a google-genai call, and google-genai is not installed"
+            raise NotImportable(reason, INSTALL) from None
+        raise NotImportable("a google-genai call that cannot be rebuilt", str(why)) from None
 
 
 def _answer(response: dict[str, Any]) -> dict[str, Any]:

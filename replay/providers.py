@@ -14,7 +14,8 @@ from urllib.parse import urlsplit
 
 # host (a regular expression matched in full), and the path prefix of its OpenAI-style API that
 # stands for the base URL's "/v1". A path outside the prefix keeps its full path after the
-# base URL (Gemini's native API, for one): replay then misses it, with the usual message.
+# base URL: Gemini's native /v1beta/models/... becomes /v1/v1beta/models/..., whose endpoint is
+# /v1beta/models/... (keys.normalize_endpoint), as a client pointed at the server sends it.
 PROVIDERS: tuple[tuple[str, str], ...] = (
     (r"api\.openai\.com", "/v1"),
     (r"[\w-]+\.openai\.azure\.com", r"/openai/deployments/[^/]+|/openai/v1|/openai"),

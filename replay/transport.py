@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import re
 import time
 import weakref
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -73,6 +74,20 @@ def default_flavour() -> Flavour:
         return "httpx"
     except ImportError:
         return "httpx2"
+
+
+def sdk_flavour(distribution: str) -> Flavour:
+    """The HTTP client an installed SDK uses: ``httpx2`` if its distribution depends on it
+    (anthropic 2.x, google-genai 3.x), else ``httpx``; ``httpx2`` when it is not installed."""
+    from importlib.metadata import PackageNotFoundError, requires
+
+    try:
+        needs = requires(distribution) or []
+    except PackageNotFoundError:
+        return "httpx2"
+    # Only a requirement of the SDK itself, not of one of its extras ("; extra == ...").
+    uses_httpx2 = any(re.match(r"httpx2\b", need) and "extra ==" not in need for need in needs)
+    return "httpx2" if uses_httpx2 else "httpx"
 
 
 def replay_transport(

@@ -28,6 +28,7 @@ from replay.store import DirectoryStore
 from replay.transport import default_flavour, flavour_module, replay_transport
 from tests.conftest import BLOCK_NETWORK
 from tests.seedfiles import SEEDS
+from tests.test_genai import ONE, STREAMED
 
 TEST_A = "tests/integration/messages/test_messages.py::test_create[ollama]"
 TEST_B = "tests/integration/messages/test_messages.py::test_stream[ollama]"
@@ -215,6 +216,9 @@ def corpus() -> dict[str, Any]:
         "models-vllm.json": model_list("http://localhost:8000", ["Qwen/Qwen3-0.6B"]),
         "models-again.json": model_list("http://localhost:8001", ["all-minilm", "granite"]),
         "ps.json": ollama_ps(TEST_A),
+        # google-genai calls, in tests/test_genai.py's hand-made OGX shape
+        "genai-one.json": ONE | {"test_id": TEST_A},
+        "genai-stream.json": STREAMED | {"test_id": TEST_B},
         "tool.json": ogx(TEST_A, {"test_id": TEST_A, "provider": "tavily",
                                   "tool_name": "web_search", "kwargs": {"query": "x"}},
                          {"body": {"content": "x"}, "is_streaming": False}),
@@ -293,8 +297,8 @@ def test_every_shape_imports_and_the_summary_counts_it(
     assert code == 0, out
     lines = out.splitlines()
     assert (
-        "12 files read: 11 imported (3 of them model lists merged with others of the same "
-        "request), 0 already there, 1 skipped, 0 clashes; 9 files written under " + str(to)
+        "14 files read: 13 imported (3 of them model lists merged with others of the same "
+        "request), 0 already there, 1 skipped, 0 clashes; 11 files written under " + str(to)
     ) in lines
     assert (
         "  skipped     1: a tool invocation, not an HTTP exchange with a model server "
@@ -410,10 +414,10 @@ def test_one_call_batches_in_any_order_and_a_second_run_give_the_same_folder(
         )
         assert code == 0, out
     assert snapshot(batched) == snapshot(whole)
-    assert len(snapshot(whole)) == 11
+    assert len(snapshot(whole)) == 13
     code, out = run(capsys, "import-llama-stack", *files, "--to", whole)
     assert code == 0
-    assert "13 already there" in out and "0 files written" in out
+    assert "15 already there" in out and "0 files written" in out
     assert snapshot(batched) == snapshot(whole)
 
 
@@ -449,7 +453,7 @@ def test_a_dry_run_says_the_same_and_writes_nothing(
     code, out = run(capsys, "import-llama-stack", sources, "--to", to, "--dry-run")
     assert code == 0
     assert not to.exists()
-    assert "11 would be imported" in out and "9 files would be written" in out
+    assert "13 would be imported" in out and "11 files would be written" in out
     assert out.splitlines()[-1] == "dry run: nothing was written"
     code, real = run(capsys, "import-llama-stack", sources, "--to", to)
     assert destinations(out) == destinations(real)
@@ -512,6 +516,7 @@ MIGRATED_SUITE = """
 import pytest
 
 QUESTION = [{"role": "user", "content": "What is the capital of France?"}]
+GENAI_CONFIG = {"temperature": 0.0, "max_output_tokens": 32, "system_instruction": "Answer briefly."}
 
 
 @pytest.mark.parametrize("provider", ["ollama"])
@@ -524,6 +529,12 @@ def test_create(llm_replay, provider):
         model="llama3.2:3b", max_tokens=64, messages=QUESTION
     )
     assert message.content[0].text == "Paris."
+    answer = llm_replay.genai().models.generate_content(
+        model="gemini-2.0-flash",
+        contents=[{"parts": [{"text": QUESTION[0]["content"]}], "role": "user"}],
+        config=GENAI_CONFIG,
+    )
+    assert answer.text == "Paris is the capital of France."
 
 
 @pytest.mark.parametrize("provider", ["ollama"])
@@ -535,6 +546,10 @@ def test_stream(llm_replay, provider):
     )
     text = "".join(e.delta.text for e in stream if e.type == "content_block_delta")
     assert text == "Paris is the capital."
+    chunks = llm_replay.genai().models.generate_content_stream(
+        model="gemini-2.0-flash", contents=QUESTION[0]["content"], config=GENAI_CONFIG
+    )
+    assert "".join(chunk.text for chunk in chunks) == "Paris is the capital of France."
 """
 
 
@@ -549,4 +564,4 @@ def test_a_migrated_suite_replays_test_by_test_through_the_fixture(
     pytester.makepyfile(blocknet=BLOCK_NETWORK)
     result = pytester.runpytest_subprocess("-p", "blocknet", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=2)
-    result.stdout.fnmatch_lines(["*5 replayed, 0 recorded, 0 missed*"])
+    result.stdout.fnmatch_lines(["*7 replayed, 0 recorded, 0 missed*"])

@@ -74,6 +74,16 @@ def test_normalize_endpoint_only_collapses_identical_versions() -> None:
     assert normalize_endpoint("/v2/v2/chat") == "/v2/chat"
 
 
+def test_normalize_endpoint_drops_a_base_urls_version_before_a_prerelease_one() -> None:
+    # google-genai pointed at a base URL ending in /v1 sends /v1/v1beta/models/...
+    gemini = "/v1beta/models/gemini-2.0-flash:generateContent"
+    assert normalize_endpoint("http://h:1/v1" + gemini) == gemini
+    assert normalize_endpoint("/v1/v1alpha/x") == "/v1alpha/x"
+    assert normalize_endpoint("/v1/v1beta1/x") == "/v1beta1/x"
+    assert normalize_endpoint("/v1/v1betamax/x") == "/v1/v1betamax/x"  # not a version
+    assert normalize_endpoint("/v1/v2/chat") == "/v1/v2/chat"  # two released versions: kept
+
+
 def test_normalize_endpoint_collapses_a_leading_double_slash() -> None:
     # The same URL with a doubled slash after the host keeps /v1 ...
     assert normalize_endpoint("http://h:8080//v1/chat/completions") == CHAT

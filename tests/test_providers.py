@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pytest
 
+from replay.keys import normalize_endpoint
 from replay.providers import is_provider, redirected
 from replay.server import LlamaServer
 from tests.conftest import BLOCK_NETWORK, recording_files
@@ -41,6 +42,19 @@ BASE = "http://127.0.0.1:8080/v1"
 def test_provider_urls_move_under_the_base_url(url: str, expected: str) -> None:
     assert is_provider(url)
     assert redirected(url, BASE) == expected
+
+
+@pytest.mark.parametrize("version", ["v1", "v1beta"])
+def test_geminis_native_api_has_one_endpoint_whatever_the_clients_base_url(version: str) -> None:
+    # google-genai sends /{version}/models/{model}:generateContent after its base URL: the
+    # SDK's default host (redirected), the fixture's base URL as it is (ending in /v1), and
+    # that base URL without /v1 (llm_replay.genai()) must all hash the same endpoint.
+    path = f"/{version}/models/gemini-2.0-flash:generateContent"
+    default_host = f"https://generativelanguage.googleapis.com{path}?alt=sse"
+    assert is_provider(default_host)
+    assert redirected(default_host, BASE) == f"{BASE}{path}?alt=sse"
+    for url in (redirected(default_host, BASE), BASE + path, "http://127.0.0.1:8080" + path):
+        assert normalize_endpoint(url) == path
 
 
 @pytest.mark.parametrize(
