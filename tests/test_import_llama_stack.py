@@ -516,7 +516,7 @@ MIGRATED_SUITE = """
 import pytest
 
 QUESTION = [{"role": "user", "content": "What is the capital of France?"}]
-GENAI_CONFIG = {"temperature": 0.0, "max_output_tokens": 32, "system_instruction": "Answer briefly."}
+GENAI_CONFIG = {"temperature": 0.0, "max_output_tokens": 32, "system_instruction": "Answer briefly."}  # noqa: E501
 
 
 @pytest.mark.parametrize("provider", ["ollama"])
