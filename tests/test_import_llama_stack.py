@@ -516,7 +516,9 @@ MIGRATED_SUITE = """
 import pytest
 
 QUESTION = [{"role": "user", "content": "What is the capital of France?"}]
-GENAI_CONFIG = {"temperature": 0.0, "max_output_tokens": 32, "system_instruction": "Answer briefly."}  # noqa: E501
+GENAI_CONFIG = {
+    "temperature": 0.0, "max_output_tokens": 32, "system_instruction": "Answer briefly."
+}
 
 
 @pytest.mark.parametrize("provider", ["ollama"])
