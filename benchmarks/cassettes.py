@@ -18,7 +18,7 @@ from typing import Any
 
 from benchmarks.clients import sdk_client, stream_chunks
 from benchmarks.exchanges import CONTENT_TYPE, Exchange
-from replay.transport import Flavour
+from replay.core.http_flavours import Flavour
 
 MATCH_WITH_BODY = ["method", "scheme", "host", "port", "path", "query", "body"]
 

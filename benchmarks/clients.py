@@ -8,8 +8,8 @@ from typing import Any
 
 from benchmarks.exchanges import Exchange
 from replay import Player, replay_transport
-from replay.player import Store
-from replay.transport import Flavour, flavour_module
+from replay.core.http_flavours import Flavour, flavour_module
+from replay.store.base import Store
 
 API_KEY = "bench-no-key"
 

@@ -25,8 +25,8 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make ``replay`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from replay import native_server
-from replay.server import LlamaServer, default_model_path, free_port
+from replay.engines import native_server
+from replay.engines.llama_cpp_python import LlamaServer, default_model_path, free_port
 
 
 def chat(base_url: str, tokens: int, prompt: str) -> tuple[int, float]:

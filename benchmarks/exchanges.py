@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from replay.player import Store
-from replay.recorder import Recorder
-from replay.recording import Recording, dumps
-from replay.request import request_info
-from replay.store import DirectoryStore
+from replay.core.recorder import Recorder
+from replay.core.recording import Recording, dumps
+from replay.core.request import request_info
+from replay.store.base import Store
+from replay.store.directory import DirectoryStore
 
 BASE_URL = "http://llm-replay.bench/v1"
 MODEL = "smollm2"

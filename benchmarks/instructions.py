@@ -37,8 +37,8 @@ from benchmarks.exchanges import (
 )
 from benchmarks.many_small import COUNT, answers_by_request_bytes
 from benchmarks.report import Row
-from replay.store import DirectoryStore
-from replay.transport import default_flavour
+from replay.core.http_flavours import default_flavour
+from replay.store.directory import DirectoryStore
 
 SECTIONS = {"1": "replay one 1,000-event stream", "2": f"{COUNT} different 3-event streams"}
 SECTION_NAMES = {"1": "1 long stream", "2": "2 many small"}

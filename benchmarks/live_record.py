@@ -18,10 +18,10 @@ from benchmarks.clients import replay_client, sdk_client
 from benchmarks.report import Row, Where, difference_row, info_row, not_applicable, ratio_row
 from benchmarks.timing import TOTAL, Timed, Variant, interleaved
 from replay import Player, replay_transport
+from replay.core.http_flavours import Flavour, flavour_module
+from replay.engines.llama_cpp_python import LlamaServer, default_model_path
 from replay.errors import LLMReplayError
-from replay.server import LlamaServer, default_model_path
-from replay.store import DirectoryStore
-from replay.transport import Flavour, flavour_module
+from replay.store.directory import DirectoryStore
 
 SECTION = "4 recording"
 FIRST_EVENT = "first_event"

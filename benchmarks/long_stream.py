@@ -12,8 +12,8 @@ from benchmarks.clients import mock_client, replay_client, sdk_client, stream_ch
 from benchmarks.exchanges import BASE_URL, Exchange, long_stream, put_recording
 from benchmarks.report import Row, Where, not_applicable, ratio_row
 from benchmarks.timing import Timed, Variant, interleaved
-from replay.store import DirectoryStore
-from replay.transport import Flavour
+from replay.core.http_flavours import Flavour
+from replay.store.directory import DirectoryStore
 
 SECTION = "1 long stream"
 EVENTS = 1000

@@ -12,8 +12,8 @@ from benchmarks.clients import mock_client, replay_client, sdk_client, stream_ch
 from benchmarks.exchanges import BASE_URL, Exchange, small_stream, write_recordings
 from benchmarks.report import Row, Where, not_applicable, ratio_row, speedup_row
 from benchmarks.timing import Timed, Variant, interleaved, scaled
-from replay.store import DirectoryStore
-from replay.transport import Flavour
+from replay.core.http_flavours import Flavour
+from replay.store.directory import DirectoryStore
 
 SECTION = "2 many small"
 COUNT = 200

@@ -30,8 +30,8 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make ``benchmarks`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import replay.recording
-import replay.store
+import replay.core.recording
+import replay.store.directory
 from benchmarks.clients import mock_client, replay_client, stream_chunks
 from benchmarks.exchanges import (
     BASE_URL,
@@ -43,12 +43,12 @@ from benchmarks.exchanges import (
 )
 from benchmarks.many_small import answers_by_request_bytes
 from benchmarks.timing import CPU, TOTAL, Summary, Timed, Variant, interleaved
-from replay import jsonfast
+from replay.core import jsonfast
+from replay.core.http_flavours import Flavour, default_flavour
+from replay.core.recording import Recording, from_json
 from replay.errors import RecordingFileError
-from replay.layout import relative_path
-from replay.recording import Recording, from_json
-from replay.store import DirectoryStore
-from replay.transport import Flavour, default_flavour
+from replay.store.directory import DirectoryStore
+from replay.store.layout import relative_path
 
 BATCH = 64
 
@@ -73,7 +73,7 @@ def get_without_rehash(
         return from_json(document, path, key, plain)
     if stored != key:
         raise RecordingFileError(path, f"it answers request hash {stored}, but its name says")
-    with patched(replay.recording, "request_key", lambda *args, **kwargs: key):
+    with patched(replay.core.recording, "request_key", lambda *args, **kwargs: key):
         return from_json(document, path, key, plain)
 
 
@@ -164,7 +164,7 @@ def many_small_proposals(flavour: Flavour, workdir: Path, repeats: int) -> None:
         "B no re-hash": lambda: replaying(
             replay_client(store, flavour, BASE_URL),
             exchanges,
-            (replay.store.DirectoryStore, "get", get_without_rehash),
+            (replay.store.directory.DirectoryStore, "get", get_without_rehash),
         ),
     }
     show("200 small exchanges, per exchange (proposal B)", interleaved(variants, repeats), 200)

@@ -27,7 +27,7 @@ if __package__ in (None, ""):  # run as a script: make ``benchmarks`` importable
 
 from benchmarks import instructions, live_record, long_stream, many_small, scale
 from benchmarks.report import Row, markdown, rows_from_json, table
-from replay.transport import Flavour, default_flavour
+from replay.core.http_flavours import Flavour, default_flavour
 
 SECTIONS: dict[str, Callable[[Flavour, Path, int], list[Row]]] = {
     "1": long_stream.run,

@@ -18,9 +18,9 @@ from benchmarks.clients import replay_client, stream_chunks
 from benchmarks.exchanges import BASE_URL, Exchange, small_stream, write_recordings
 from benchmarks.report import Row, Where, difference_row, info_row, ratio_row
 from benchmarks.timing import TOTAL, Timed, Variant, interleaved, scaled
+from replay.core.http_flavours import Flavour
 from replay.errors import ReplayMiss
-from replay.store import DirectoryStore
-from replay.transport import Flavour
+from replay.store.directory import DirectoryStore
 
 SECTION = "3 scale"
 SMALL, LARGE = 10, 5000
@@ -129,7 +129,7 @@ def _startup(flavour: Flavour, suite: Path, repeats: int) -> list[Row]:
     ``-p no:llm_replay``, interleaved; the plugin's cost is the difference of the medians.
 
     Every other installed plugin loads as well (hypothesis alone takes a second here), so
-    the same is measured with plugin autoloading off, ``-p replay.plugin`` against nothing:
+    the same is measured with plugin autoloading off, ``-p replay.plugin.hooks`` against nothing:
     the plugin's own cost without their noise. Bytecode is cached (in a private
     ``PYTHONPYCACHEPREFIX``, nothing is written next to the sources), as on a developer's
     machine; a last pair shows the cost when it is not (``PYTHONDONTWRITEBYTECODE=1``, as
@@ -166,9 +166,9 @@ def _startup(flavour: Flavour, suite: Path, repeats: int) -> list[Row]:
         {
             "plugin": pytest_run([], cached),
             "no plugin": pytest_run(["-p", "no:llm_replay"], cached),
-            "alone": pytest_run(["-p", "replay.plugin"], alone),
+            "alone": pytest_run(["-p", "replay.plugin.hooks"], alone),
             "none": pytest_run([], alone),
-            "alone, compiling": pytest_run(["-p", "replay.plugin"], compiling),
+            "alone, compiling": pytest_run(["-p", "replay.plugin.hooks"], compiling),
             "none, compiling": pytest_run([], compiling),
         },
         2 * repeats,  # a difference of ~30 ms between runs of ~1 s that vary by ±300 ms
@@ -199,16 +199,16 @@ def _import_cost(flavour: Flavour, env: dict[str, str], repeats: int) -> Row:
     """The plugin module's import, as ``python -X importtime`` reports it after pytest is
     imported (bytecode cached): the part of the start-up cost that is the plugin's alone,
     free of the noise of starting a process."""
-    command = [sys.executable, "-X", "importtime", "-c", "import pytest, replay.plugin"]
+    command = [sys.executable, "-X", "importtime", "-c", "import pytest, replay.plugin.hooks"]
 
     def timed() -> dict[str, float]:
         done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
         lines = [line for line in done.stderr.splitlines() if line.startswith("import time:")]
         names = [line.split("|")[2] for line in lines]
-        assert " pytest" in names and " replay.plugin" in names, done.stderr[-2000:]
+        assert " pytest" in names and " replay.plugin.hooks" in names, done.stderr[-2000:]
         after_pytest = lines[names.index(" pytest") + 1 :]
-        # Top-level imports (no indent) after pytest's: ``replay``, then what replay.plugin
-        # imports that replay did not, then ``replay.plugin``.
+        # Top-level imports (no indent) after pytest's: ``replay``, then what replay.plugin.hooks
+        # imports that replay did not, then ``replay.plugin.hooks``.
         return {
             IMPORT: sum(
                 int(line.split("|")[1]) / 1e6
@@ -219,7 +219,9 @@ def _import_cost(flavour: Flavour, env: dict[str, str], repeats: int) -> Row:
 
     figures = interleaved({"import": lambda: timed}, repeats)
     return info_row(
-        Where(SECTION, flavour, "import replay.plugin after pytest (-X importtime, cumulative)"),
+        Where(
+            SECTION, flavour, "import replay.plugin.hooks after pytest (-X importtime, cumulative)"
+        ),
         figures["import"][IMPORT],
         note="what the plugin adds to every pytest start, measured inside the process",
     )

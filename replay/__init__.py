@@ -11,6 +11,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from replay.core.recording import Recording, dumps, loads
     from replay.errors import (
         HostBlocked,
         LLMReplayError,
@@ -20,36 +21,36 @@ if TYPE_CHECKING:
         SecretInRecording,
         ServerStartError,
     )
-    from replay.faults import CutAfter, DelayFirstByte, FailWith
-    from replay.fixture import LLMReplay
     from replay.player import Player
-    from replay.recording import Recording, dumps, loads
-    from replay.shaping import Shaping
-    from replay.store import DirectoryStore, MemoryStore
-    from replay.transport import replay_transport
+    from replay.plugin.handle import LLMReplay
+    from replay.shaping.faults import CutAfter, DelayFirstByte, FailWith
+    from replay.shaping.plan import Shaping
+    from replay.store.directory import DirectoryStore
+    from replay.store.memory import MemoryStore
+    from replay.transports.httpx_transport import replay_transport
 
 __version__ = "0.1.0"
 
 _WHERE = {
-    "CutAfter": "replay.faults",
-    "DelayFirstByte": "replay.faults",
-    "FailWith": "replay.faults",
-    "Shaping": "replay.shaping",
-    "DirectoryStore": "replay.store",
+    "CutAfter": "replay.shaping.faults",
+    "DelayFirstByte": "replay.shaping.faults",
+    "FailWith": "replay.shaping.faults",
+    "Shaping": "replay.shaping.plan",
+    "DirectoryStore": "replay.store.directory",
     "HostBlocked": "replay.errors",
-    "LLMReplay": "replay.fixture",
+    "LLMReplay": "replay.plugin.handle",
     "LLMReplayError": "replay.errors",
-    "MemoryStore": "replay.store",
+    "MemoryStore": "replay.store.memory",
     "Player": "replay.player",
-    "Recording": "replay.recording",
+    "Recording": "replay.core.recording",
     "RecordingFileError": "replay.errors",
     "ReplayFailure": "replay.errors",
     "ReplayMiss": "replay.errors",
     "SecretInRecording": "replay.errors",
     "ServerStartError": "replay.errors",
-    "dumps": "replay.recording",
-    "loads": "replay.recording",
-    "replay_transport": "replay.transport",
+    "dumps": "replay.core.recording",
+    "loads": "replay.core.recording",
+    "replay_transport": "replay.transports.httpx_transport",
 }
 
 __all__ = [

@@ -11,55 +11,28 @@ secrets, written and counted.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, NamedTuple, Protocol
+from typing import TYPE_CHECKING
 
-from replay import typed
-from replay.diff import json_diff
+from replay.core import typed_events
+from replay.core.hashing import canonical
+from replay.core.json_diff import json_diff
+from replay.core.modes import Mode
+from replay.core.recording import Recording, dumps
+from replay.core.redaction import Redaction
+from replay.core.replayable import body_problems
+from replay.core.request import RequestInfo, request_info
+from replay.core.secret_scan import find_in_stream, find_secrets
+from replay.core.stats import Stats
 from replay.errors import RecordingFileError, ReplayMiss, SecretInRecording
-from replay.keys import canonical
-from replay.miss_search import Bounded
-from replay.modes import MODES, Mode
-from replay.recording import Recording, dumps
-from replay.redaction import Redaction
-from replay.replayable import body_problems
-from replay.request import RequestInfo, request_info
-from replay.secrets import find_in_stream, find_secrets
-from replay.stats import Stats
+from replay.store.base import Store
+from replay.store.bounded_search import Bounded
 
 if TYPE_CHECKING:
-    from replay.shaping import Shaper
+    from replay.shaping.plan import Shaper
 
-__all__ = ["MODES", "Live", "Mode", "Player", "Record", "Route", "Saved", "Stats", "Store"]
-
-
-class Saved(NamedTuple):
-    """Where a recording was kept, and whether its file was written (not when it already held
-    the same answer, up to what changes on every call)."""
-
-    path: str
-    written: bool
-
-
-class Store(Protocol):
-    """What the replay core needs of a place that holds recordings. A recording is found by
-    its test (None: the shared scope), its request hash and its repeat number."""
-
-    def get(self, test: str | None, key: str, index: int, endpoint: str) -> Recording | None:
-        """The ``index``-th recording (0-based) of the request hash ``key`` in ``test``'s
-        scope alone, if any."""
-
-    def put(self, recording: Recording, index: int, text: str | None = None) -> Saved:
-        """Keep ``recording`` as the ``index``-th of its key in its test's scope (``text``:
-        its ``dumps``, when the caller has it); say where, and whether it was written."""
-
-    def describe(self, test: str | None, key: str, index: int, endpoint: str) -> str:
-        """Where the ``index``-th recording of ``key`` is looked for, for error messages."""
-
-    def neighbours(self, test: str | None, endpoint: str) -> Iterator[Recording]:
-        """The readable recordings of ``endpoint`` that ``test`` may replay: only ever read
-        to explain a miss."""
+__all__ = ["Live", "Player", "Record", "Route"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +81,7 @@ class Player:
         self.allow_repeats = allow_repeats
         self.record_hint = record_hint
         self.stats = stats if stats is not None else Stats()
-        self.shaper = shaper  # pace, chunking and faults of replayed answers (replay.shaping)
+        self.shaper = shaper  # pace, chunking and faults of replayed answers (replay.shaping.plan)
         self._seen: dict[str, int] = {}
         self.replayed: list[Recording] = []  # this test's, to explain a failure
         self.used: list[str] = []  # the files this test read or wrote, in order
@@ -163,7 +136,7 @@ class Player:
             )[:1]:
                 where = f"response.body[{index}]" if recording.is_streaming else "response.body"
                 return str(RecordingFileError(recording.source, f"{where} {problem}"))
-            for index, problem in typed.invalid_elements(recording.events)[:1]:
+            for index, problem in typed_events.invalid_elements(recording.events)[:1]:
                 return str(
                     RecordingFileError(recording.source, f"response.body[{index}]: {problem}")
                 )

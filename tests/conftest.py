@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from replay.server import LlamaServer, default_model_path
+from replay.engines.llama_cpp_python import LlamaServer, default_model_path
 
 # A conftest or plugin for pytester runs: every socket connect fails, so a replayed run
 # proves it used no network.

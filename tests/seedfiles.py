@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from replay.recorder import Recorder
-from replay.recording import Recording
-from replay.request import request_info
+from replay.core.recorder import Recorder
+from replay.core.recording import Recording
+from replay.core.request import request_info
 
 SEEDS = Path(__file__).parent / "seeds"
 SERVER = "http://localhost:8000"

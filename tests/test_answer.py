@@ -1,11 +1,11 @@
-"""Answers reassembled from recorded events (``replay.answer``), without the command line."""
+"""Answers reassembled from recorded events (``replay.core.reassembly``), without the command line."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from replay import typed
-from replay.answer import answers
+from replay.core import typed_events
+from replay.core.reassembly import answers
 
 CHAT = "/v1/chat/completions"
 
@@ -13,7 +13,7 @@ CHAT = "/v1/chat/completions"
 def test_answers_put_streamed_tool_calls_together() -> None:
     def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
         choice = {"index": 0, "delta": delta, "finish_reason": finish}
-        return typed.encode({"object": "chat.completion.chunk", "choices": [choice]}, CHAT)
+        return typed_events.encode({"object": "chat.completion.chunk", "choices": [choice]}, CHAT)
 
     call = {"index": 0, "id": "c1", "type": "function"}
     events = [
@@ -34,7 +34,7 @@ def test_answers_of_the_messages_and_responses_apis_from_real_recordings() -> No
     """The committed recordings that llama.cpp's native server made (scripts/main.sh)."""
     from pathlib import Path
 
-    from replay.recording import loads
+    from replay.core.recording import loads
 
     folder = Path(__file__).resolve().parents[1] / "recordings"
     seen = set()
@@ -42,7 +42,7 @@ def test_answers_of_the_messages_and_responses_apis_from_real_recordings() -> No
         recording = loads(path.read_bytes(), str(path))
         (answer,) = answers(recording.events).values()
         assert answer.text, path
-        last = typed.payload(recording.events[-1])
+        last = typed_events.payload(recording.events[-1])
         if recording.endpoint == "/v1/messages":
             assert answer.finish_reason in ("end_turn", "max_tokens"), path
         elif recording.is_streaming:  # the completed response holds the whole text

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from replay.recording import Recording, dumps, loads
-from replay.store import DirectoryStore, write_atomic
+from replay.core.recording import Recording, dumps, loads
+from replay.store.directory import DirectoryStore, write_atomic
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAT = "/v1/chat/completions"
@@ -25,7 +25,7 @@ CHUNK = "openai.types.chat.chat_completion_chunk.ChatCompletionChunk"
 WRITER = """
 import sys
 from pathlib import Path
-from replay.store import write_atomic
+from replay.store.directory import write_atomic
 
 texts = [Path(name).read_text(encoding="utf-8") for name in sys.argv[1:3]]
 target = Path(sys.argv[3])

@@ -17,12 +17,13 @@ from typing import Any
 
 import pytest
 
-from replay import typed
-from replay.fixture import LLMReplay
-from replay.keys import request_key
+from replay.core import typed_events
+from replay.core.hashing import request_key
 from replay.player import Player
-from replay.settings import REPLAY_BASE_URL
-from replay.store import DirectoryStore, MemoryStore
+from replay.plugin.handle import LLMReplay
+from replay.plugin.settings import REPLAY_BASE_URL
+from replay.store.directory import DirectoryStore
+from replay.store.memory import MemoryStore
 from tests.conftest import SEED_TEST
 from tests.seedfiles import curl_seed
 
@@ -151,7 +152,7 @@ def with_invalid_data(doc: dict[str, Any]) -> None:
     doc["response"]["body"][0]["__data__"]["choices"] = "not a list"
 
 
-ALLOWED = typed.CHAT_COMPLETION_CHUNK
+ALLOWED = typed_events.CHAT_COMPLETION_CHUNK
 
 CASES = [
     pytest.param(lambda text, doc: text[: len(text) // 2], "not valid JSON", id="truncated"),

@@ -1,4 +1,4 @@
-"""replay.chunking: every mode delivers the body's bytes in order, cut where the mode says."""
+"""replay.shaping.chunking: every mode delivers the body's bytes in order, cut where the mode says."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from replay.chunking import Chunking, rechunk
 from replay.errors import LLMReplayError
+from replay.shaping.chunking import Chunking, rechunk
 
 # Hand-made events for the cuts a server's own bytes rarely show together: a two-byte and a
 # four-byte UTF-8 sequence, and CRLF line ends.

@@ -15,14 +15,15 @@ from typing import Any
 import openai
 import pytest
 
-from replay import typed
-from replay.cli import main
-from replay.keys import request_key
+from replay.cli.main import main
+from replay.core import typed_events
+from replay.core.hashing import request_key
+from replay.core.http_flavours import default_flavour, flavour_module
+from replay.core.recording import loads
 from replay.player import Player
-from replay.recording import loads
-from replay.store import DirectoryStore
-from replay.transport import default_flavour, flavour_module, replay_transport
-from replay.usage import CACHE_FILE, Usage
+from replay.store.directory import DirectoryStore
+from replay.store.usage import CACHE_FILE, Usage
+from replay.transports.httpx_transport import replay_transport
 from tests.seedfiles import SEEDS, llama_stack_text
 
 REAL = Path(__file__).resolve().parents[1] / "recordings"
@@ -512,12 +513,12 @@ def test_import_makes_model_lists_and_embeddings_what_the_sdk_asks_for(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     models = [
-        {"__type__": typed.MODEL, "__data__": {"id": name, "object": "model", "created": 0,
+        {"__type__": typed_events.MODEL, "__data__": {"id": name, "object": "model", "created": 0,
                                                "owned_by": "library"}}
         for name in ("llama3.2:3b", "all-minilm")
     ]  # fmt: skip
     embedding = {
-        "__type__": typed.EMBEDDINGS,
+        "__type__": typed_events.EMBEDDINGS,
         "__data__": {
             "object": "list",
             "model": "all-minilm",

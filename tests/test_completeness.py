@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from replay.completeness import complete_at_end, ends_stream, framed
+from replay.core.completeness import complete_at_end, ends_stream, framed
 
 
 @pytest.mark.parametrize(

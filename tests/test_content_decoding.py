@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from replay.content_decoding import BodyDecoder
+from replay.core.content_decoding import BodyDecoder
 
 BODY = b'data: {"choices": [{"delta": {"content": "Once upon a time"}}]}\n\n' * 20
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from replay.diff import json_diff
+from replay.core.json_diff import json_diff
 
 
 def test_equal_values_give_no_lines() -> None:

@@ -10,13 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from replay.cli import main as llm_replay_main
-from replay.fixture import LLMReplay
+from replay.cli.main import main as llm_replay_main
+from replay.core.recording import loads
 from replay.player import Player
-from replay.plugin import MARKER_OPTIONS
-from replay.recording import loads
-from replay.settings import MODE_ENV
-from replay.store import DirectoryStore, MemoryStore
+from replay.plugin.handle import LLMReplay
+from replay.plugin.hooks import MARKER_OPTIONS
+from replay.plugin.settings import MODE_ENV
+from replay.store.directory import DirectoryStore
+from replay.store.memory import MemoryStore
 from tests.conftest import BLOCK_NETWORK
 
 REPO = Path(__file__).resolve().parents[1]
@@ -150,7 +151,7 @@ def test_every_command_line_option_is_documented(pytester: pytest.Pytester) -> N
 
 def registered_ini_names() -> list[str]:
     """The names replay/plugin.py passes to ``parser.addini``."""
-    tree = ast.parse((REPO / "replay" / "plugin.py").read_text(encoding="utf-8"))
+    tree = ast.parse((REPO / "replay" / "plugin" / "options.py").read_text(encoding="utf-8"))
     return [
         node.args[0].value
         for node in ast.walk(tree)

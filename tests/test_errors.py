@@ -9,10 +9,11 @@ from typing import Any
 import openai
 import pytest
 
+from replay.core.http_flavours import default_flavour, flavour_module
 from replay.errors import LLMReplayError, ReplayMiss, SecretInRecording
 from replay.player import Player
-from replay.store import DirectoryStore
-from replay.transport import default_flavour, flavour_module, replay_transport
+from replay.store.directory import DirectoryStore
+from replay.transports.httpx_transport import replay_transport
 
 # Shaped like an OpenAI key, made up for this test.
 FAKE_KEY = "sk-proj-" + "A1b2C3d4E5f6G7h8J9k0" * 3

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from replay.recording import dumps, loads
+from replay.core.recording import dumps, loads
 from tests.conftest import BLOCK_NETWORK, recording_files
 
 REPO = Path(__file__).resolve().parents[1]

@@ -1,4 +1,4 @@
-"""replay.faults: the fault dataclasses, their dict forms, and the errors for bad input."""
+"""replay.shaping.faults: the fault dataclasses, their dict forms, and the errors for bad input."""
 
 from __future__ import annotations
 
@@ -7,7 +7,14 @@ import json
 import pytest
 
 from replay.errors import LLMReplayError
-from replay.faults import CutAfter, DelayFirstByte, FailWith, describe, error_body, fault
+from replay.shaping.faults import (
+    CutAfter,
+    DelayFirstByte,
+    FailWith,
+    describe,
+    error_body,
+    fault,
+)
 
 
 def test_dict_forms_give_the_dataclasses() -> None:

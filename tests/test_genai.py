@@ -17,11 +17,11 @@ from typing import Any
 
 import pytest
 
-from replay import genai_exchanges
-from replay.genai_exchanges import genai_recording, is_genai_call
-from replay.not_importable import NotImportable
-from replay.recording import Recording, loads
-from replay.store import DirectoryStore
+from replay.core.recording import Recording, loads
+from replay.importers import google_genai
+from replay.importers.google_genai import genai_recording, is_genai_call
+from replay.importers.not_importable import NotImportable
+from replay.store.directory import DirectoryStore
 from tests.conftest import BLOCK_NETWORK
 
 QUESTION = "What is the capital of France?"
@@ -180,7 +180,7 @@ def test_embed_content_becomes_the_request_the_sdk_makes() -> None:
 
 def test_the_endpoint_is_the_one_every_client_form_hashes() -> None:
     # tests/test_providers.py shows the three forms of client give this one endpoint.
-    from replay.keys import normalize_endpoint
+    from replay.core.hashing import normalize_endpoint
 
     endpoint = converted(ONE).endpoint
     assert endpoint in (
@@ -235,7 +235,7 @@ def test_an_answer_that_would_not_replay_the_same_is_not_importable(
 ) -> None:
     # A field the SDK's Gemini API parser has no place for is lost on replay: refused, naming
     # it. create_time is such a field, when it is not dropped as a known Vertex-only one.
-    monkeypatch.setattr(genai_exchanges, "VERTEX_ONLY", ("candidates.finish_message",))
+    monkeypatch.setattr(google_genai, "VERTEX_ONLY", ("candidates.finish_message",))
     with pytest.raises(NotImportable) as caught:
         converted(ONE)
     message = str(caught.value)
@@ -394,7 +394,7 @@ def test_imported_recordings_replay_to_the_real_sdk(pytester: pytest.Pytester) -
 
 
 def test_the_recorded_file_is_diffable_json() -> None:
-    from replay.recording import dumps
+    from replay.core.recording import dumps
 
     text = dumps(converted(STREAMED))
     assert text.endswith("\n")

@@ -24,14 +24,16 @@ from typing import Any
 import openai
 import pytest
 
-from replay.cli import main as llm_replay
+from replay.cli.main import main as llm_replay
+from replay.core.http_flavours import default_flavour, flavour_module
+from replay.core.recording import Recording, from_json, loads
+from replay.core.redaction import REDACTED, Redaction
 from replay.errors import ReplayFailure, ReplayMiss
-from replay.miss_search import Bounded
 from replay.player import Player
-from replay.recording import Recording, from_json, loads
-from replay.redaction import REDACTED, Redaction
-from replay.store import DirectoryStore, MemoryStore
-from replay.transport import default_flavour, flavour_module, replay_transport
+from replay.store.bounded_search import Bounded
+from replay.store.directory import DirectoryStore
+from replay.store.memory import MemoryStore
+from replay.transports.httpx_transport import replay_transport
 from tests.conftest import recording_files
 from tests.hostile_server import STREAMED_KEY, HostileServer
 from tests.test_docs import quickstart_test

@@ -19,13 +19,14 @@ import anthropic
 import openai
 import pytest
 
-from replay import sse, typed
-from replay.cli import main
-from replay.fixture import anthropic_flavour
+from replay.cli.main import main
+from replay.core import sse, typed_events
+from replay.core.http_flavours import default_flavour, flavour_module
+from replay.core.recording import loads
 from replay.player import Player
-from replay.recording import loads
-from replay.store import DirectoryStore
-from replay.transport import default_flavour, flavour_module, replay_transport
+from replay.plugin.handle import anthropic_flavour
+from replay.store.directory import DirectoryStore
+from replay.transports.httpx_transport import replay_transport
 from tests.conftest import BLOCK_NETWORK
 from tests.seedfiles import SEEDS
 from tests.test_genai import ONE, STREAMED
@@ -145,7 +146,7 @@ def model_list(url: str, names: list[str]) -> Any:
     request = {"method": "POST", "url": f"{url}/v1/models", "headers": {}, "body": {},
                "endpoint": "/v1/models", "model": ""}  # fmt: skip
     models = [
-        {"__type__": typed.MODEL, "__data__": {"id": name, "object": "model", "created": 0,
+        {"__type__": typed_events.MODEL, "__data__": {"id": name, "object": "model", "created": 0,
                                                "owned_by": url}}
         for name in names
     ]  # fmt: skip
@@ -175,7 +176,7 @@ def ollama_ps(test_id: str) -> Any:
 
 
 CHAT_ANSWER = {
-    "__type__": typed.CHAT_COMPLETION,
+    "__type__": typed_events.CHAT_COMPLETION,
     "__data__": {
         "id": "rec-1", "object": "chat.completion", "created": 0, "model": "llama3.2:3b",
         "choices": [{"index": 0, "finish_reason": "stop", "logprobs": None,
@@ -329,7 +330,9 @@ def test_the_request_body_status_and_events_come_through_unchanged(
         assert document["request"]["body"] == original[name]["request"]["payload"]
         assert document["response"]["status"] == original[name]["response"]["status"]
         assert document["response"]["is_streaming"] is False
-        assert typed.payload(document["response"]["body"]) == original[name]["response"]["body"]
+        assert (
+            typed_events.payload(document["response"]["body"]) == original[name]["response"]["body"]
+        )
     # The two Messages calls of one test are two recordings, not repeats of one.
     assert where["messages-ok.json"] != where["messages-400.json"]
     for name in ("messages-stream.json", "interactions.json"):
@@ -347,7 +350,9 @@ def test_the_request_body_status_and_events_come_through_unchanged(
         ]
         assert replayed == sent
     stream = json.loads(where["messages-stream.json"].read_text(encoding="utf-8"))
-    assert stream["response"]["body"][0]["__type__"] == typed.ANTHROPIC_EVENTS["message_start"]
+    assert (
+        stream["response"]["body"][0]["__type__"] == typed_events.ANTHROPIC_EVENTS["message_start"]
+    )
     assert stream["response"]["body"][0]["__event__"] == "message_start"
     interaction = loads(where["interactions.json"].read_bytes())
     assert interaction.endpoint == "/v1beta/interactions" and "alt=sse" in interaction.url

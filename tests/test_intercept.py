@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from replay.server import LlamaServer
+from replay.engines.llama_cpp_python import LlamaServer
 from tests.conftest import BLOCK_NETWORK, recording_files
 
 APP = '''

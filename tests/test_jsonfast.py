@@ -1,4 +1,4 @@
-"""replay.jsonfast reads and writes exactly what the standard library's json does, with or
+"""replay.core.jsonfast reads and writes exactly what the standard library's json does, with or
 without orjson: the request hash, the replayed bytes and the file text must not depend on
 whether orjson is installed."""
 
@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from replay import jsonfast
+from replay.core import jsonfast
 
 # Any character, lone surrogates included (json reads "\ud800" into one; orjson refuses it).
 CHARACTERS = st.characters() | st.characters(categories=["Cs"])

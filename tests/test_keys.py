@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from replay import jsonfast
-from replay.keys import canonical_json, normalize_endpoint, parse_body, request_key
+from replay.core import jsonfast
+from replay.core.hashing import canonical_json, normalize_endpoint, parse_body, request_key
 
 # Request bodies: floats integral or not (0.0 and 0 must hash alike), big integers, text.
 JSON_BODIES = st.recursive(

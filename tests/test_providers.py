@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import pytest
 
-from replay.keys import normalize_endpoint
-from replay.providers import is_provider, redirected
-from replay.server import LlamaServer
+from replay.core.hashing import normalize_endpoint
+from replay.engines.llama_cpp_python import LlamaServer
+from replay.transports.providers import is_provider, redirected
 from tests.conftest import BLOCK_NETWORK, recording_files
 
 BASE = "http://127.0.0.1:8080/v1"

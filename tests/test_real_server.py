@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from replay.layout import scope_folder
-from replay.server import LlamaServer
+from replay.engines.llama_cpp_python import LlamaServer
+from replay.store.layout import scope_folder
 from tests.conftest import BLOCK_NETWORK, recording_files
 
 pytestmark = pytest.mark.real_server

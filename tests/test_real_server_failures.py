@@ -18,12 +18,13 @@ from typing import Any
 import openai
 import pytest
 
+from replay.core.http_flavours import default_flavour, flavour_module
+from replay.core.recording import loads
+from replay.engines.llama_cpp_python import LlamaServer, default_model_path
 from replay.errors import ReplayMiss
 from replay.player import Player
-from replay.recording import loads
-from replay.server import LlamaServer, default_model_path
-from replay.store import DirectoryStore
-from replay.transport import default_flavour, flavour_module, replay_transport
+from replay.store.directory import DirectoryStore
+from replay.transports.httpx_transport import replay_transport
 from tests.conftest import recording_files
 
 pytestmark = pytest.mark.real_server

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from replay import typed
-from replay.recorder import Recorder
-from replay.recording import Recording, loads
-from replay.request import request_info
+from replay.core import typed_events
+from replay.core.recorder import Recorder
+from replay.core.recording import Recording, loads
+from replay.core.request import request_info
 
 
 def tap(content_type: str) -> Recorder:
@@ -104,7 +104,7 @@ def test_a_named_stream_is_kept_typed_and_replays_the_same_bytes() -> None:
         recorder.feed(wire[start : start + 7])
     recording = recorder.finish()
     assert recording is not None and recorder.problems == []
-    assert all(typed.is_typed(element) for element in recording.events)
+    assert all(typed_events.is_typed(element) for element in recording.events)
     assert b"".join(recording.chunks()) == wire
 
 
@@ -121,6 +121,6 @@ def test_without_the_anthropic_sdk_a_stream_is_kept_as_plain_json_with_a_note(
     recording = recorder.finish()
     problems = recorder.problems
     assert recording is not None and problems and "anthropic is not installed" in problems[0]
-    assert not any(typed.is_typed(element) for element in recording.events)
-    assert typed.event_of(recording.events[0])[0] == "message_start"
+    assert not any(typed_events.is_typed(element) for element in recording.events)
+    assert typed_events.event_of(recording.events[0])[0] == "message_start"
     assert b"".join(recording.chunks()) == wire  # replays the same, SDK or not

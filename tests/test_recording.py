@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from replay import sse, typed
+from replay.core import sse, typed_events
+from replay.core.hashing import request_key
+from replay.core.recording import FORMAT_VERSION, Recording, dumps, loads, recordable_headers
 from replay.errors import RecordingFileError
-from replay.keys import request_key
-from replay.recording import FORMAT_VERSION, Recording, dumps, loads, recordable_headers
 
 SEEDS = Path(__file__).parent / "seeds"
 SOURCE = "recordings/chat_completions/0123456789abcdef.json"
@@ -48,7 +48,7 @@ def make_streaming(**changes: Any) -> Recording:
         "status": 200,
         "content_type": "text/event-stream",
         "is_streaming": True,
-        "events": [*(typed.encode(c, "/v1/chat/completions") for c in CHUNKS), "[DONE]"],
+        "events": [*(typed_events.encode(c, "/v1/chat/completions") for c in CHUNKS), "[DONE]"],
         "headers": {"content-type": "application/json"},
         "model": "smollm2",
         "event_ms": [1.5, 2.25, 3.0, 3.5],
@@ -78,7 +78,7 @@ def make_plain(**changes: Any) -> Recording:
         "status": 200,
         "content_type": "application/json",
         "is_streaming": False,
-        "events": [typed.encode(COMPLETION, "/v1/chat/completions")],
+        "events": [typed_events.encode(COMPLETION, "/v1/chat/completions")],
     }
     fields.update(changes)
     return Recording(**fields)
@@ -164,13 +164,16 @@ def test_dumps_writes_one_stream_event_per_array_element() -> None:
     doc = document(make_streaming())
     body = doc["response"]["body"]
     assert len(body) == 4
-    assert body[0] == {"__type__": typed.CHAT_COMPLETION_CHUNK, "__data__": CHUNKS[0]}
+    assert body[0] == {"__type__": typed_events.CHAT_COMPLETION_CHUNK, "__data__": CHUNKS[0]}
     assert body[-1] == "[DONE]"
 
 
 def test_dumps_writes_a_plain_body_as_the_element_itself() -> None:
     doc = document(make_plain())
-    assert doc["response"]["body"] == {"__type__": typed.CHAT_COMPLETION, "__data__": COMPLETION}
+    assert doc["response"]["body"] == {
+        "__type__": typed_events.CHAT_COMPLETION,
+        "__data__": COMPLETION,
+    }
     assert "event_ms" not in doc["response"]
 
 
@@ -214,7 +217,7 @@ def test_loads_the_llama_stack_seed() -> None:
     assert recording.model == "meta-llama/Llama-3.2-1B-Instruct"
     assert recording.body["n"] == 2
     assert len(recording.events) == 22
-    assert all(e["__type__"] == typed.CHAT_COMPLETION_CHUNK for e in recording.events)
+    assert all(e["__type__"] == typed_events.CHAT_COMPLETION_CHUNK for e in recording.events)
     # choices 0 and 1 interleave, in the order they were sent
     indexes = [e["__data__"]["choices"][0]["index"] for e in recording.events]
     assert indexes[:2] == [0, 1]
@@ -321,7 +324,10 @@ def edited_request() -> str:
         (json.dumps(native(version="1")), "version '1'"),
         (with_response(body=[{"__type__": "os.system", "__data__": {}}]), "os.system"),
         (with_response(body=[{"__type__": "builtins.eval", "__data__": {}}]), "body[0]"),
-        (with_response(body=[{"__type__": typed.MODEL, "__data__": []}]), "not a JSON object"),
+        (
+            with_response(body=[{"__type__": typed_events.MODEL, "__data__": []}]),
+            "not a JSON object",
+        ),
         (with_response(body={"object": "list"}), "not a list"),
         (with_response(body="data: x"), "not a list"),
         (with_response(status="200"), "status"),

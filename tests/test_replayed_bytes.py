@@ -92,7 +92,9 @@ def test_every_recording_replays_to_the_bytes_it_replayed_to_before(flavour: str
 
 def test_seed_documents_are_the_ones_the_digests_were_made_from() -> None:
     names = sorted(path.name for path in SEEDS.glob("0*.txt"))
-    assert names == sorted({name.split("/")[1].split("#")[0] for name in golden() if "seeds/" in name})
+    assert names == sorted(
+        {name.split("/")[1].split("#")[0] for name in golden() if "seeds/" in name}
+    )
 
 
 if __name__ == "__main__":

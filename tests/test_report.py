@@ -9,8 +9,8 @@ import json
 
 import pytest
 
-from replay.store import DirectoryStore
-from replay.usage import CACHE_FILE, Usage
+from replay.store.directory import DirectoryStore
+from replay.store.usage import CACHE_FILE, Usage
 from tests.conftest import SEED_TEST
 from tests.seedfiles import curl_seed
 

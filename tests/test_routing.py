@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from replay.engines.llama_cpp_python import LazyServer
+from replay.engines.native_server import LazyNativeServer
+from replay.engines.selection import Engines, engine_for, with_port
 from replay.errors import LLMReplayError
-from replay.native_server import LazyNativeServer
-from replay.routing import Engines, engine_for, with_port
-from replay.server import LazyServer
 
 
 @pytest.mark.parametrize(

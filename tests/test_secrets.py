@@ -7,18 +7,19 @@ from typing import Any
 
 import pytest
 
-from replay.errors import ReplayFailure
-from replay.player import Player
-from replay.redaction import REDACTED, Redaction, secret_name
-from replay.secrets import (
+from replay.core.http_flavours import FLAVOURS, Flavour, flavour_module
+from replay.core.redaction import REDACTED, Redaction, secret_name
+from replay.core.secret_scan import (
     BUILTIN_PATTERNS,
     compile_patterns,
     find_in_stream,
     find_secrets,
     mask_secrets,
 )
-from replay.store import DirectoryStore
-from replay.transport import FLAVOURS, Flavour, flavour_module, replay_transport
+from replay.errors import ReplayFailure
+from replay.player import Player
+from replay.store.directory import DirectoryStore
+from replay.transports.httpx_transport import replay_transport
 
 KEYS = {
     "OpenAI API key": "sk-proj-Abc123Def456Ghi789Jkl012Mno345",

@@ -10,10 +10,11 @@ from typing import Any
 import openai
 import pytest
 
+from replay.core.http_flavours import FLAVOURS, Flavour, default_flavour, flavour_module
+from replay.core.recording import loads
 from replay.player import Player
-from replay.recording import loads
-from replay.store import MemoryStore
-from replay.transport import FLAVOURS, Flavour, default_flavour, flavour_module, replay_transport
+from replay.store.memory import MemoryStore
+from replay.transports.httpx_transport import replay_transport
 from tests.seedfiles import SEEDS, curl_seed, llama_stack_text, ollama_seed
 
 BASE_URL = "http://replay.test:9999/v1"  # any host and port: the request hash ignores them

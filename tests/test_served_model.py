@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from replay.server import DEFAULT_MODEL_FILE
+from replay.engines.llama_cpp_python import DEFAULT_MODEL_FILE
 from tests.conftest import recording_files
 
 pytestmark = pytest.mark.real_server

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from replay.errors import ServerStartError
-from replay.server import (
+from replay.engines.llama_cpp_python import (
     INSTALL_LLAMA_COMMAND,
     PORTABLE_CMAKE_ARGS,
     LlamaServer,
@@ -23,6 +22,7 @@ from replay.server import (
     ready_model,
     setup_problems,
 )
+from replay.errors import ServerStartError
 
 
 def test_sigill_names_the_cpu_and_the_rebuild_command() -> None:

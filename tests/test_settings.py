@@ -2,7 +2,7 @@
 
 import pytest
 
-from replay.settings import normalize_base_url
+from replay.plugin.settings import normalize_base_url
 
 
 @pytest.mark.parametrize(

@@ -1,13 +1,13 @@
-"""replay.shaping: which request each fault acts on, and when each piece of a body is due."""
+"""replay.shaping.plan: which request each fault acts on, and when each piece of a body is due."""
 
 from __future__ import annotations
 
 import pytest
 
-from replay.chunking import Chunking
 from replay.errors import LLMReplayError
-from replay.faults import CutAfter, DelayFirstByte, FailWith
-from replay.shaping import Head, Shaper, Shaping, pace_factor, seed_of_test
+from replay.shaping.chunking import Chunking
+from replay.shaping.faults import CutAfter, DelayFirstByte, FailWith
+from replay.shaping.plan import Head, Shaper, Shaping, pace_factor, seed_of_test
 
 CHAT = "/v1/chat/completions"
 EVENTS = [b"data: 1\n\n", b"data: 2\n\n", b"data: 3\n\n", b"data: [DONE]\n\n"]

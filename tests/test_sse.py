@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from replay import sse
-from replay.sse import SSEEvent, SSEParser
+from replay.core import sse
+from replay.core.sse import SSEEvent, SSEParser
 
 SEEDS = Path(__file__).parent / "seeds"
 

@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 
+from replay.core.recording import Recording, dumps, loads
 from replay.errors import RecordingFileError
-from replay.layout import endpoint_folder
-from replay.recording import Recording, dumps, loads
-from replay.store import DirectoryStore, MemoryStore, write_atomic
+from replay.store.directory import DirectoryStore, write_atomic
+from replay.store.layout import endpoint_folder
+from replay.store.memory import MemoryStore
 
 CHAT = "/v1/chat/completions"
 

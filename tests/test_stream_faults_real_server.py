@@ -11,12 +11,13 @@ from typing import Any
 import openai
 import pytest
 
-from replay.faults import CutAfter
+from replay.core.http_flavours import default_flavour, flavour_module
+from replay.engines.llama_cpp_python import LlamaServer, default_model_path
 from replay.player import Player
-from replay.server import LlamaServer, default_model_path
-from replay.shaping import Shaping
-from replay.store import DirectoryStore
-from replay.transport import default_flavour, flavour_module, replay_transport
+from replay.shaping.faults import CutAfter
+from replay.shaping.plan import Shaping
+from replay.store.directory import DirectoryStore
+from replay.transports.httpx_transport import replay_transport
 from tests.conftest import recording_files
 
 pytestmark = pytest.mark.real_server

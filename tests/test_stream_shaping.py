@@ -22,13 +22,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from replay.chunking import Chunking
-from replay.faults import CutAfter, DelayFirstByte, FailWith
+from replay.core.http_flavours import flavour_module
+from replay.core.recording import Recording, loads
 from replay.player import Player
-from replay.recording import Recording, loads
-from replay.shaping import Shaping
-from replay.store import MemoryStore
-from replay.transport import flavour_module, replay_transport
+from replay.shaping.chunking import Chunking
+from replay.shaping.faults import CutAfter, DelayFirstByte, FailWith
+from replay.shaping.plan import Shaping
+from replay.store.memory import MemoryStore
+from replay.transports.httpx_transport import replay_transport
 from tests.conftest import recording_files
 from tests.seedfiles import SEEDS, curl_seed, llama_stack_text, ollama_seed
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from replay.cli import main
-from replay.recording import loads
-from replay.server import LlamaServer
+from replay.cli.main import main
+from replay.core.recording import loads
+from replay.engines.llama_cpp_python import LlamaServer
 from tests.conftest import BLOCK_NETWORK, recording_files
 
 REPO = Path(__file__).resolve().parents[1]

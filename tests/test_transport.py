@@ -16,10 +16,12 @@ from typing import Any
 import openai
 import pytest
 
+from replay.core.http_flavours import FLAVOURS, Flavour, default_flavour, flavour_module
 from replay.errors import ReplayMiss
 from replay.player import Player
-from replay.store import DirectoryStore, MemoryStore
-from replay.transport import FLAVOURS, Flavour, default_flavour, flavour_module, replay_transport
+from replay.store.directory import DirectoryStore
+from replay.store.memory import MemoryStore
+from replay.transports.httpx_transport import replay_transport
 from tests.seedfiles import curl_seed
 
 BASE_URL = "http://replay.test/v1"

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from replay import typed
+from replay.core import typed_events
 
 SEEDS = Path(__file__).parent / "seeds"
 CHAT = "/v1/chat/completions"
@@ -64,7 +64,7 @@ def seed_chunks() -> list[dict[str, Any]]:
 
 
 def envelope(name: str, data: Any) -> dict[str, Any]:
-    return {typed.TYPE_KEY: name, typed.DATA_KEY: data}
+    return {typed_events.TYPE_KEY: name, typed_events.DATA_KEY: data}
 
 
 # --- type_of -----------------------------------------------------------------------------
@@ -73,22 +73,22 @@ def envelope(name: str, data: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("data", "endpoint", "expected"),
     [
-        (CHUNK, CHAT, typed.CHAT_COMPLETION_CHUNK),
-        (COMPLETION_CHAT, CHAT, typed.CHAT_COMPLETION),
-        (TEXT_COMPLETION, "/v1/completions", typed.COMPLETION),
+        (CHUNK, CHAT, typed_events.CHAT_COMPLETION_CHUNK),
+        (COMPLETION_CHAT, CHAT, typed_events.CHAT_COMPLETION),
+        (TEXT_COMPLETION, "/v1/completions", typed_events.COMPLETION),
         (
             {**TEXT_COMPLETION, "object": "text_completion.chunk"},
             "/v1/completions",
-            typed.COMPLETION,
+            typed_events.COMPLETION,
         ),
-        (EMBEDDINGS, "/v1/embeddings", typed.EMBEDDINGS),
-        (MODELS, "/v1/models", typed.MODEL_LIST),
-        (MODELS["data"][0], "/v1/models/smollm2", typed.MODEL),
+        (EMBEDDINGS, "/v1/embeddings", typed_events.EMBEDDINGS),
+        (MODELS, "/v1/models", typed_events.MODEL_LIST),
+        (MODELS["data"][0], "/v1/models/smollm2", typed_events.MODEL),
     ],
 )
 def test_type_of_known_objects(data: Any, endpoint: str, expected: str) -> None:
-    assert typed.type_of(data, endpoint) == expected
-    assert expected in typed.ALLOWED_TYPES
+    assert typed_events.type_of(data, endpoint) == expected
+    assert expected in typed_events.ALLOWED_TYPES
 
 
 @pytest.mark.parametrize(
@@ -107,30 +107,30 @@ def test_type_of_known_objects(data: Any, endpoint: str, expected: str) -> None:
     ],
 )
 def test_type_of_unknown(data: Any, endpoint: str) -> None:
-    assert typed.type_of(data, endpoint) is None
+    assert typed_events.type_of(data, endpoint) is None
 
 
 def test_type_of_does_not_trust_a_dotted_object_label() -> None:
-    assert typed.type_of({"object": "os.system"}, CHAT) is None
-    assert typed.type_of({"object": typed.CHAT_COMPLETION_CHUNK}, CHAT) is None
+    assert typed_events.type_of({"object": "os.system"}, CHAT) is None
+    assert typed_events.type_of({"object": typed_events.CHAT_COMPLETION_CHUNK}, CHAT) is None
 
 
 # --- encode / payload --------------------------------------------------------------------
 
 
 def test_encode_wraps_a_known_object() -> None:
-    element = typed.encode(CHUNK, CHAT)
-    assert element == {"__type__": typed.CHAT_COMPLETION_CHUNK, "__data__": CHUNK}
-    assert typed.is_typed(element)
-    assert typed.payload(element) == CHUNK
+    element = typed_events.encode(CHUNK, CHAT)
+    assert element == {"__type__": typed_events.CHAT_COMPLETION_CHUNK, "__data__": CHUNK}
+    assert typed_events.is_typed(element)
+    assert typed_events.payload(element) == CHUNK
 
 
 @pytest.mark.parametrize("value", ["[DONE]", {"object": "thread"}, [1, 2], 3, None])
 def test_encode_leaves_unknown_values_as_they_are(value: Any) -> None:
-    element = typed.encode(value, CHAT)
+    element = typed_events.encode(value, CHAT)
     assert element == value
-    assert not typed.is_typed(element)
-    assert typed.payload(element) == value
+    assert not typed_events.is_typed(element)
+    assert typed_events.payload(element) == value
 
 
 @pytest.mark.parametrize(
@@ -145,20 +145,20 @@ def test_encode_leaves_unknown_values_as_they_are(value: Any) -> None:
 )
 def test_encode_payload_round_trip_keeps_data_exactly(data: Any, endpoint: str) -> None:
     original = copy.deepcopy(data)
-    element = typed.encode(data, endpoint)
+    element = typed_events.encode(data, endpoint)
     # What is written to a file and read back is the data the server sent, unchanged.
     reread = json.loads(json.dumps(element))
-    assert typed.payload(reread) == original
-    assert json.dumps(typed.payload(reread)) == json.dumps(original)  # key order too
+    assert typed_events.payload(reread) == original
+    assert json.dumps(typed_events.payload(reread)) == json.dumps(original)  # key order too
     assert data == original
 
 
 # --- check_envelope ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", sorted(typed.ALLOWED_TYPES))
+@pytest.mark.parametrize("name", sorted(typed_events.ALLOWED_TYPES))
 def test_check_envelope_accepts_allowed_names(name: str) -> None:
-    assert typed.check_envelope(envelope(name, {})) is None
+    assert typed_events.check_envelope(envelope(name, {})) is None
 
 
 @pytest.mark.parametrize(
@@ -170,7 +170,7 @@ def test_check_envelope_accepts_allowed_names(name: str) -> None:
         "nonexistent.module.Thing",
         "openai.types.chat.ChatCompletionChunk",  # real class, but not the allowlisted name
         "OPENAI.TYPES.MODEL.MODEL",
-        typed.MODEL + " ",
+        typed_events.MODEL + " ",
         "",
         None,
         3,
@@ -178,7 +178,7 @@ def test_check_envelope_accepts_allowed_names(name: str) -> None:
     ],
 )
 def test_check_envelope_rejects_names_outside_the_allowlist(name: Any) -> None:
-    problem = typed.check_envelope(envelope(name, {}))
+    problem = typed_events.check_envelope(envelope(name, {}))
     assert problem is not None
     assert repr(name) in problem
     assert "not an allowed" in problem
@@ -187,20 +187,20 @@ def test_check_envelope_rejects_names_outside_the_allowlist(name: Any) -> None:
 @pytest.mark.parametrize(
     "element",
     [
-        {"__type__": typed.MODEL, "__data__": {}, "extra": 1},
-        {"__type__": typed.MODEL},
-        {"__type__": typed.MODEL, "data": {}},
+        {"__type__": typed_events.MODEL, "__data__": {}, "extra": 1},
+        {"__type__": typed_events.MODEL},
+        {"__type__": typed_events.MODEL, "data": {}},
     ],
 )
 def test_check_envelope_rejects_other_keys(element: dict[str, Any]) -> None:
-    problem = typed.check_envelope(element)
+    problem = typed_events.check_envelope(element)
     assert problem is not None
     assert "__type__ and __data__" in problem
 
 
 @pytest.mark.parametrize("data", [[], "text", 1, None, [CHUNK]])
 def test_check_envelope_rejects_data_that_is_not_an_object(data: Any) -> None:
-    problem = typed.check_envelope(envelope(typed.CHAT_COMPLETION_CHUNK, data))
+    problem = typed_events.check_envelope(envelope(typed_events.CHAT_COMPLETION_CHUNK, data))
     assert problem is not None
     assert "not a JSON object" in problem
 
@@ -208,7 +208,7 @@ def test_check_envelope_rejects_data_that_is_not_an_object(data: Any) -> None:
 EVIL = "tests_nonexistent_pkg_xyz.Evil"
 
 
-@pytest.mark.parametrize("check", [typed.check_envelope, typed.validate])
+@pytest.mark.parametrize("check", [typed_events.check_envelope, typed_events.validate])
 def test_an_unknown_name_imports_nothing(check: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     imported: list[str] = []
     real_import_module = importlib.import_module
@@ -227,7 +227,7 @@ def test_an_unknown_name_imports_nothing(check: Any, monkeypatch: pytest.MonkeyP
 def test_validator_refuses_names_outside_the_allowlist_on_its_own() -> None:
     # Defence in depth: the cached import helper checks the allowlist itself.
     with pytest.raises(ValueError, match="not allowed"):
-        typed._validator(EVIL)
+        typed_events._validator(EVIL)
     assert "tests_nonexistent_pkg_xyz" not in sys.modules
 
 
@@ -238,83 +238,90 @@ def test_validate_accepts_the_seed_chat_chunks() -> None:
     chunks = seed_chunks()
     assert len(chunks) == 54
     for chunk in chunks:
-        element = typed.encode(chunk, CHAT)
-        assert element[typed.TYPE_KEY] == typed.CHAT_COMPLETION_CHUNK
-        assert typed.validate(element) is None
+        element = typed_events.encode(chunk, CHAT)
+        assert element[typed_events.TYPE_KEY] == typed_events.CHAT_COMPLETION_CHUNK
+        assert typed_events.validate(element) is None
 
 
 def test_validate_accepts_the_llama_stack_seed_elements() -> None:
     document = json.loads((SEEDS / "002_1b278b56b763379a.txt").read_text(encoding="utf-8"))
     for element in document["response"]["body"]:
-        assert typed.validate(element) is None
+        assert typed_events.validate(element) is None
 
 
 @pytest.mark.parametrize(
     ("name", "data"),
     [
-        (typed.CHAT_COMPLETION_CHUNK, CHUNK),
-        (typed.CHAT_COMPLETION, COMPLETION_CHAT),
-        (typed.COMPLETION, TEXT_COMPLETION),
-        (typed.COMPLETION, {**TEXT_COMPLETION, "object": "text_completion.chunk"}),
-        (typed.EMBEDDINGS, EMBEDDINGS),
-        (typed.MODEL_LIST, MODELS),
-        (typed.MODEL, MODELS["data"][0]),
+        (typed_events.CHAT_COMPLETION_CHUNK, CHUNK),
+        (typed_events.CHAT_COMPLETION, COMPLETION_CHAT),
+        (typed_events.COMPLETION, TEXT_COMPLETION),
+        (typed_events.COMPLETION, {**TEXT_COMPLETION, "object": "text_completion.chunk"}),
+        (typed_events.EMBEDDINGS, EMBEDDINGS),
+        (typed_events.MODEL_LIST, MODELS),
+        (typed_events.MODEL, MODELS["data"][0]),
     ],
 )
 def test_validate_accepts_well_formed_objects(name: str, data: dict[str, Any]) -> None:
-    assert typed.validate(envelope(name, data)) is None
+    assert typed_events.validate(envelope(name, data)) is None
 
 
 def test_validate_does_not_change_the_data() -> None:
     data = {**TEXT_COMPLETION, "object": "text_completion.chunk"}
-    element = envelope(typed.COMPLETION, data)
-    typed.validate(element)
-    assert element[typed.DATA_KEY]["object"] == "text_completion.chunk"
+    element = envelope(typed_events.COMPLETION, data)
+    typed_events.validate(element)
+    assert element[typed_events.DATA_KEY]["object"] == "text_completion.chunk"
 
 
 def test_validate_tolerates_a_model_without_created() -> None:
     model = {"id": "smollm2", "object": "model", "owned_by": "llamacpp"}
-    assert typed.validate(envelope(typed.MODEL, model)) is None
-    assert typed.validate(envelope(typed.MODEL_LIST, {"object": "list", "data": [model]})) is None
+    assert typed_events.validate(envelope(typed_events.MODEL, model)) is None
+    assert (
+        typed_events.validate(
+            envelope(typed_events.MODEL_LIST, {"object": "list", "data": [model]})
+        )
+        is None
+    )
 
 
 def test_validate_tolerates_a_null_finish_reason() -> None:
     # A streamed chunk's finish_reason is null until the last one ...
-    assert typed.validate(envelope(typed.CHAT_COMPLETION_CHUNK, CHUNK)) is None
+    assert typed_events.validate(envelope(typed_events.CHAT_COMPLETION_CHUNK, CHUNK)) is None
     # ... and some servers send null where the type wants a value.
     choice = {**COMPLETION_CHAT["choices"][0], "finish_reason": None}
     data = {**COMPLETION_CHAT, "choices": [choice]}
-    assert typed.validate(envelope(typed.CHAT_COMPLETION, data)) is None
+    assert typed_events.validate(envelope(typed_events.CHAT_COMPLETION, data)) is None
 
 
 @pytest.mark.parametrize(
     ("name", "data", "where"),
     [
-        (typed.CHAT_COMPLETION_CHUNK, {**CHUNK, "choices": "not a list"}, "choices"),
-        (typed.CHAT_COMPLETION_CHUNK, {**CHUNK, "created": "yesterday"}, "created"),
-        (typed.CHAT_COMPLETION, {**COMPLETION_CHAT, "choices": {"0": 1}}, "choices"),
-        (typed.MODEL, {**MODELS["data"][0], "created": "yesterday"}, "created"),
-        (typed.EMBEDDINGS, {**EMBEDDINGS, "data": "none"}, "data"),
-        (typed.CHAT_COMPLETION, CHUNK, "object"),  # a chunk is not a completion
+        (typed_events.CHAT_COMPLETION_CHUNK, {**CHUNK, "choices": "not a list"}, "choices"),
+        (typed_events.CHAT_COMPLETION_CHUNK, {**CHUNK, "created": "yesterday"}, "created"),
+        (typed_events.CHAT_COMPLETION, {**COMPLETION_CHAT, "choices": {"0": 1}}, "choices"),
+        (typed_events.MODEL, {**MODELS["data"][0], "created": "yesterday"}, "created"),
+        (typed_events.EMBEDDINGS, {**EMBEDDINGS, "data": "none"}, "data"),
+        (typed_events.CHAT_COMPLETION, CHUNK, "object"),  # a chunk is not a completion
     ],
 )
 def test_validate_reports_a_wrong_type(name: str, data: dict[str, Any], where: str) -> None:
-    problem = typed.validate(envelope(name, data))
+    problem = typed_events.validate(envelope(name, data))
     assert problem is not None
     assert name in problem
     assert where in problem
 
 
 def test_validate_reports_a_model_list_without_a_data_array() -> None:
-    problem = typed.validate(envelope(typed.MODEL_LIST, {"object": "list", "data": "x"}))
+    problem = typed_events.validate(
+        envelope(typed_events.MODEL_LIST, {"object": "list", "data": "x"})
+    )
     assert problem is not None
-    assert typed.MODEL_LIST in problem
+    assert typed_events.MODEL_LIST in problem
 
 
 def test_validate_reports_a_bad_model_in_a_list() -> None:
     good = MODELS["data"][0]
     data = {"object": "list", "data": [good, {**good, "id": 123}]}
-    problem = typed.validate(envelope(typed.MODEL_LIST, data))
+    problem = typed_events.validate(envelope(typed_events.MODEL_LIST, data))
     assert problem is not None
     assert "id" in problem
 
@@ -323,10 +330,10 @@ def test_validate_reports_a_bad_model_after_a_model_without_created() -> None:
     first = {"id": "a", "object": "model", "owned_by": "llamacpp"}  # no created: tolerated
     second = {"id": 123, "object": "model", "created": 1, "owned_by": "llamacpp"}
     data = {"object": "list", "data": [first, second]}
-    assert typed.validate(envelope(typed.MODEL_LIST, data)) is not None
+    assert typed_events.validate(envelope(typed_events.MODEL_LIST, data)) is not None
 
 
 def test_validate_reports_envelope_problems_first() -> None:
-    problem = typed.validate(envelope("builtins.eval", {"object": "list"}))
+    problem = typed_events.validate(envelope("builtins.eval", {"object": "list"}))
     assert problem is not None
     assert "not an allowed" in problem

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from replay import typed
-from replay.recording import Recording, loads
-from replay.volatile import same_answer
+from replay.core import typed_events
+from replay.core.recording import Recording, loads
+from replay.core.volatile import same_answer
 
 RECORDINGS = Path(__file__).resolve().parents[1] / "recordings"
 
@@ -31,7 +31,7 @@ def rewritten(recording: Recording, change: Any) -> Recording:
     """A copy whose every event payload went through ``change`` (in place, on a deep copy)."""
     events = copy.deepcopy(recording.events)
     for event in events:
-        payload = typed.payload(event)
+        payload = typed_events.payload(event)
         if isinstance(payload, dict):
             change(payload)
     return dataclasses.replace(recording, events=events)

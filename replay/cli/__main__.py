@@ -1,0 +1,5 @@
+"""``python -m replay.cli``: the ``llm-playback`` command."""
+
+from replay.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,327 @@
+"""One recorded exchange and its file format. Pure: no I/O beyond the text given.
+
+A file holds one exchange, with the top-level shape of the llama-stack recorder::
+
+    {"version": 2, "key": <request hash>, "test": <pytest node id, or null when shared>,
+     "request": {"method", "url", "headers", "body", "endpoint", "model"},
+     "response": {"status", "content_type", "is_streaming", "body", "event_ms"},
+     "recorded": {"at", "server", "server_model", "by"}}
+
+``response.body`` is the list of stream events (each a typed element, plain JSON, or the
+string of non-JSON data such as ``[DONE]``) when ``is_streaming``, else the one element.
+Version-1 files (no ``test``) are read as shared recordings; llama-stack files (no
+``version``) are read as they are.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from replay.core import jsonfast, sse, typed_events
+from replay.core.hashing import normalize_endpoint, request_key, without_fields
+from replay.core.replayable import header_problem
+from replay.errors import RecordingFileError
+
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)  # version 1: the flat layout, no owner (read as shared)
+
+# Never written, whatever the caller passes. Compared lower-case.
+SECRET_HEADERS = frozenset(
+    {"authorization", "api-key", "x-api-key", "cookie", "set-cookie", "proxy-authorization"}
+)
+# Transport details and SDK fingerprints that change between machines and say nothing about
+# the exchange; left out so that a re-recording diffs only where the exchange changed.
+_NOISE_HEADERS = frozenset(
+    {"host", "content-length", "connection", "accept-encoding", "user-agent", "transfer-encoding"}
+)
+
+
+# Response headers a client acts on or reports; the rest (dates, server names) is noise.
+_KEPT_RESPONSE_HEADERS = frozenset(
+    {"retry-after", "retry-after-ms", "x-request-id", "request-id", "openai-organization",
+     "openai-version", "www-authenticate"}
+)  # fmt: skip
+
+
+def kept_response_headers(headers: Mapping[str, str] | list[tuple[str, str]]) -> dict[str, str]:
+    """The response headers worth replaying: those a client acts on (``retry-after``,
+    rate limits, request ids); never ``set-cookie``."""
+    pairs = headers.items() if isinstance(headers, Mapping) else headers
+    kept = {
+        name.lower(): value
+        for name, value in pairs
+        if name.lower() in _KEPT_RESPONSE_HEADERS or name.lower().startswith("x-ratelimit-")
+    }
+    return dict(sorted(kept.items()))
+
+
+def recordable_headers(headers: Mapping[str, str] | list[tuple[str, str]]) -> dict[str, str]:
+    """The request headers worth keeping: no secrets, no transport noise, lower-case names."""
+    pairs = headers.items() if isinstance(headers, Mapping) else headers
+    kept = {}
+    for name, value in pairs:
+        lower = name.lower()
+        if lower in SECRET_HEADERS or lower in _NOISE_HEADERS or lower.startswith("x-stainless"):
+            continue
+        kept[lower] = value
+    return dict(sorted(kept.items()))
+
+
+@dataclass(slots=True)
+class Recording:
+    """One request and the response the server gave it."""
+
+    method: str
+    url: str
+    endpoint: str
+    body: Any
+    status: int
+    content_type: str
+    is_streaming: bool
+    events: list[Any]
+    headers: dict[str, str] = field(default_factory=dict)
+    response_headers: dict[str, str] = field(default_factory=dict)
+    model: str | None = None
+    ignored: tuple[str, ...] = ()
+    event_ms: list[float] | None = None
+    recorded: dict[str, Any] = field(default_factory=dict)
+    source: str | None = None
+    native: bool = True  # False when read from a llama-stack recorder file
+    # Every value is plain JSON (``jsonfast``): then orjson may write it. Not in the file.
+    plain: bool = field(default=False, compare=False)
+    test: str | None = None  # the pytest node id of the test that made it; None: shared
+    # The request hash, once known: given by whoever hashed the request already (the
+    # recorder), else computed on first use. A caller that changes the request of a
+    # recording (method, url, endpoint, body, ignored) makes a new one with
+    # ``dataclasses.replace(..., hashed=None)``.
+    hashed: str | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # The one place headers are filtered: whatever made the recording (the recorder, a
+        # file, a caller), it holds no secret header and no transport noise.
+        self.headers = recordable_headers(self.headers)
+        self.response_headers = kept_response_headers(self.response_headers)
+
+    @property
+    def key(self) -> str:
+        """The request hash this recording answers, computed once."""
+        if self.hashed is None:
+            body = without_fields(self.body, self.ignored)
+            query = urlsplit(self.url).query
+            self.hashed = request_key(self.method, self.endpoint, query, body, self.plain)
+        return self.hashed
+
+    def chunks(self) -> Iterator[bytes]:
+        """The response body as wire bytes: one chunk per stream event, or the whole body.
+        JSON is written compact with unicode kept, as servers send it."""
+        if not self.is_streaming:
+            yield _wire_bytes(typed_events.payload(self.events[0]), self.plain)
+            return
+        compact, plain = jsonfast.compact, self.plain  # once per event: kept local
+        for element in self.events:
+            value = typed_events.payload(element)
+            event, id = typed_events.event_of(element)
+            if isinstance(value, str):  # "[DONE]", or text that was not JSON: may span lines
+                yield sse.render(value, event, id)
+            elif event is None and id is None:  # compact JSON has no line breaks
+                yield b"data: " + compact(value, plain) + b"\n\n"
+            else:
+                yield sse.render(compact(value, plain).decode(), event, id)
+
+    def to_json(self) -> dict[str, Any]:
+        """The file's JSON object, keys in a fixed order."""
+        response: dict[str, Any] = {
+            "status": self.status,
+            "content_type": self.content_type,
+        }
+        if self.response_headers:
+            response["headers"] = self.response_headers
+        response |= {
+            "is_streaming": self.is_streaming,
+            "body": self.events if self.is_streaming else self.events[0],
+        }
+        if self.event_ms is not None:
+            response["event_ms"] = self.event_ms
+        request: dict[str, Any] = {
+            "method": self.method,
+            "url": self.url,
+            "headers": self.headers,
+            "body": self.body,
+            "endpoint": self.endpoint,
+            "model": self.model,
+        }
+        if self.ignored:
+            request["ignore_fields"] = list(self.ignored)
+        return {
+            "version": FORMAT_VERSION,
+            "key": self.key,
+            "test": self.test,
+            "request": request,
+            "response": response,
+            "recorded": self.recorded,
+        }
+
+
+# Where a stream's events go in the text of the rest of its file: after the last key that
+# precedes them. Unique: the request's keys are others, and a body's are indented further.
+_BEFORE_EVENTS = '\n    "is_streaming": true\n  },\n  "recorded": '
+# One event per line, as the SSE had it, with json's default ", " and ": " to be read by people.
+_EVENT_LINE = json.JSONEncoder(ensure_ascii=False)
+
+
+def dumps(recording: Recording) -> str:
+    """The file text: indent 2, unicode kept, trailing newline; a stream's events one per
+    line, and their times on one line, so that a re-recording diffs event by event and a
+    thousand events are a thousand lines."""
+    document = recording.to_json()
+    if not recording.is_streaming:
+        return jsonfast.pretty(document, recording.plain) + "\n"
+    response = document["response"]
+    events, times = response.pop("body"), response.pop("event_ms", None)
+    text = jsonfast.pretty(document, recording.plain)
+    lines = ",\n".join(f"      {_EVENT_LINE.encode(event)}" for event in events)
+    body = f"[\n{lines}\n    ]" if events else "[]"
+    inserted = f'\n    "is_streaming": true,\n    "body": {body}'
+    if times is not None:
+        inserted += f',\n    "event_ms": {_EVENT_LINE.encode(times)}'
+    inserted += '\n  },\n  "recorded": '
+    if text.count(_BEFORE_EVENTS) != 1:  # cannot happen with to_json's key order; be safe
+        return jsonfast.pretty(recording.to_json(), recording.plain) + "\n"
+    return text.replace(_BEFORE_EVENTS, inserted) + "\n"
+
+
+def loads(
+    text: str | bytes, source: str = "<string>", expected_key: str | None = None
+) -> Recording:
+    """A recording from file text, native or llama-stack; RecordingFileError names the problem.
+    With ``expected_key``, the recording must answer that request hash."""
+    try:
+        document, plain = jsonfast.parse(text)
+    except (ValueError, RecursionError) as error:
+        raise RecordingFileError(source, f"not valid JSON ({error})") from None
+    return from_json(document, source, expected_key, plain)
+
+
+def from_json(
+    document: Any, source: str = "<string>", expected_key: str | None = None, plain: bool = False
+) -> Recording:
+    """A recording from a parsed file (``plain``: parsed by ``jsonfast`` as plain JSON)."""
+    if not isinstance(document, dict):
+        raise RecordingFileError(
+            source, f"the top level is a JSON {_kind(document)}, not an object"
+        )
+    if "version" in document and document["version"] not in READABLE_VERSIONS:
+        raise RecordingFileError(
+            source,
+            f"format version {document['version']!r}; this pytest-llm-playback reads versions "
+            f"{' and '.join(map(str, READABLE_VERSIONS))}",
+        )
+    test = document.get("test")
+    if test is not None and not isinstance(test, str):
+        raise RecordingFileError(source, "test is not a string (a pytest node id) or null")
+    request = _section(document, "request", source)
+    response = _section(document, "response", source)
+    method = _field(request, "method", str, source)
+    url = _field(request, "url", str, source)
+    endpoint = request.get("endpoint") or normalize_endpoint(url)
+    if not isinstance(endpoint, str):
+        raise RecordingFileError(source, "request.endpoint is not a string")
+    is_streaming = _field(response, "is_streaming", bool, source)
+    if "body" not in response:
+        raise RecordingFileError(source, "response.body is missing")
+    body = response["body"]
+    if is_streaming and not isinstance(body, list):
+        raise RecordingFileError(source, "response.body of a streamed response is not a list")
+    events = body if is_streaming else [body]
+    bad = typed_events.first_bad_envelope(events)
+    if bad is not None:
+        raise RecordingFileError(source, f"response.body[{bad[0]}]: {bad[1]}")
+    native = "version" in document
+    status = _field(response, "status", int, source) if native else 200
+    if not 100 <= status <= 599:
+        raise RecordingFileError(source, f"response.status {status} is not an HTTP status")
+    default_type = "text/event-stream" if is_streaming else "application/json"
+    content_type = response.get("content_type", default_type) if native else default_type
+    event_ms = response.get("event_ms")
+    if event_ms is not None and not (
+        isinstance(event_ms, list) and all(isinstance(t, int | float) for t in event_ms)
+    ):
+        raise RecordingFileError(source, "response.event_ms is not a list of numbers")
+    headers = request.get("headers") or {}
+    if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
+        raise RecordingFileError(source, "request.headers is not an object of strings")
+    response_headers = response.get("headers") or {}
+    if not isinstance(response_headers, dict) or not all(
+        isinstance(v, str) for v in response_headers.values()
+    ):
+        raise RecordingFileError(source, "response.headers is not an object of strings")
+    ignored = request.get("ignore_fields") or []
+    if not isinstance(ignored, list) or not all(isinstance(path, str) for path in ignored):
+        raise RecordingFileError(source, "request.ignore_fields is not a list of strings")
+    recorded = document.get("recorded") or {}
+    if not isinstance(recorded, dict):
+        raise RecordingFileError(source, "recorded is not an object")
+    recording = Recording(
+        method=method,
+        url=url,
+        endpoint=normalize_endpoint(endpoint),
+        body=request.get("body"),
+        status=status,
+        content_type=str(content_type),
+        is_streaming=is_streaming,
+        events=events,
+        headers=dict(headers),
+        response_headers=response_headers,
+        model=request.get("model"),
+        ignored=tuple(ignored),
+        event_ms=event_ms,
+        recorded=dict(recorded),
+        source=source,
+        native=native,
+        plain=plain,
+        test=test,
+    )
+    problem = header_problem(recording.content_type, recording.response_headers)
+    if problem is not None:
+        raise RecordingFileError(source, problem)
+    stored_key, key = document.get("key"), recording.key
+    if native and stored_key != key:
+        raise RecordingFileError(
+            source,
+            f"its key {stored_key!r} does not match its request (hash {key}); "
+            "the request was edited by hand",
+        )
+    if expected_key is not None and key != expected_key:
+        raise RecordingFileError(
+            source, f"it answers request hash {key}, but its name says {expected_key[:16]}"
+        )
+    return recording
+
+
+def _wire_bytes(value: Any, plain: bool) -> bytes:
+    return value.encode("utf-8") if isinstance(value, str) else jsonfast.compact(value, plain)
+
+
+def _section(document: dict[str, Any], name: str, source: str) -> dict[str, Any]:
+    value = document.get(name)
+    if not isinstance(value, dict):
+        what = "missing" if value is None else f"a JSON {_kind(value)}, not an object"
+        raise RecordingFileError(source, f"{name} is {what}")
+    return value
+
+
+def _field(section: dict[str, Any], name: str, kind: type, source: str) -> Any:
+    value = section.get(name)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise RecordingFileError(source, f"field {name!r} is {value!r}, expected {kind.__name__}")
+    return value
+
+
+def _kind(value: Any) -> str:
+    return {list: "array", str: "string", int: "number", float: "number", bool: "boolean"}.get(
+        type(value), "null" if value is None else type(value).__name__
+    )
