@@ -20,7 +20,7 @@ from replay.core.request import request_info
 from replay.store.base import Store
 from replay.store.directory import DirectoryStore
 
-BASE_URL = "http://llm-replay.bench/v1"
+BASE_URL = "http://llm-playback.bench/v1"
 MODEL = "smollm2"
 CONTENT_TYPE = "text/event-stream; charset=utf-8"  # what llama_cpp.server sends
 RECORDED_FROM = "http://127.0.0.1:8080"

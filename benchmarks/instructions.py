@@ -96,7 +96,7 @@ def rows(flavour: str, sections: str = "12", repeats: int = 2) -> list[Row]:
 def count_all(section: str, repeats: int) -> dict[str, float]:
     """Instructions of one run of each variant, averaged over ``repeats`` counted runs. The
     variants run side by side: a count does not depend on what else the machine does."""
-    with tempfile.TemporaryDirectory(prefix="llm-replay-callgrind-") as temporary:
+    with tempfile.TemporaryDirectory(prefix="llm-playback-callgrind-") as temporary:
         running = {}
         for variant in VARIANTS:
             command = [
@@ -122,7 +122,7 @@ def count_all(section: str, repeats: int) -> dict[str, float]:
 def run_child(section: str, variant: str, repeats: int) -> None:
     """Set up, warm up, then the counted runs inside ``functools.reduce``."""
     flavour = default_flavour()
-    with tempfile.TemporaryDirectory(prefix="llm-replay-instructions-") as temporary:
+    with tempfile.TemporaryDirectory(prefix="llm-playback-instructions-") as temporary:
         run = _section_run(section, variant, flavour, Path(temporary))
         run()
         functools.reduce(lambda _, each: each(), [run] * repeats, None)

@@ -9,7 +9,7 @@ scan) are gone from this file; the README says what they gained.
 
 B. ``DirectoryStore.get`` without hashing the stored request again on every replay: the file
    was found by the request's hash, and its ``key`` must equal that hash; the check that the
-   request inside matches its key would move to ``llm-replay verify`` and to failed tests.
+   request inside matches its key would move to ``llm-playback verify`` and to failed tests.
    Not made: it would let a request edited by hand replay silently for the old request.
 E. A stream replayed in chunks of 64 events rather than one chunk per event: what the
    guarantee "replay delivers a stream event by event" costs. Not made: it is a guarantee.
@@ -178,7 +178,7 @@ def main() -> int:
     flavour = default_flavour()
     print(f"{sys.executable}: flavour {flavour}, {repeats} repeats, load {os.getloadavg()}")
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="llm-replay-proposals-") as temporary:
+    with tempfile.TemporaryDirectory(prefix="llm-playback-proposals-") as temporary:
         workdir = Path(temporary)
         try:
             long_stream_proposals(flavour, workdir, repeats)

@@ -112,7 +112,7 @@ def run_here(
     print(f"running sections {sections} with {sys.executable} ({flavour})", flush=True)
     rows: list[Row] = []
     loads: dict[str, tuple[float, ...]] = {}
-    with tempfile.TemporaryDirectory(prefix="llm-replay-bench-") as temporary:
+    with tempfile.TemporaryDirectory(prefix="llm-playback-bench-") as temporary:
         for name in sections:
             wait_for_calm(calm)
             begun = time.perf_counter()
@@ -149,7 +149,7 @@ def run_elsewhere(
     interpreter: str, sections: str, quick: bool, calm: float, count_instructions: bool
 ) -> dict[str, Any]:
     """The suite in another interpreter, its output passed through; its JSON result."""
-    with tempfile.TemporaryDirectory(prefix="llm-replay-bench-") as temporary:
+    with tempfile.TemporaryDirectory(prefix="llm-playback-bench-") as temporary:
         out = Path(temporary) / "result.json"
         command = [interpreter, str(Path(__file__).resolve()), "--json", str(out)]
         command += ["--sections", sections, "--calm", str(calm)] + (["--quick"] if quick else [])

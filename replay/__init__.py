@@ -16,7 +16,6 @@ if TYPE_CHECKING:
         HostBlocked,
         LLMReplayError,
         RecordingFileError,
-        ReplayFailure,
         ReplayMiss,
         SecretInRecording,
         ServerStartError,
@@ -29,7 +28,7 @@ if TYPE_CHECKING:
     from replay.store.memory import MemoryStore
     from replay.transports.httpx_transport import replay_transport
 
-__version__ = "0.1.0"
+from replay.core.product import VERSION as __version__
 
 _WHERE = {
     "CutAfter": "replay.shaping.faults",
@@ -44,7 +43,6 @@ _WHERE = {
     "Player": "replay.player",
     "Recording": "replay.core.recording",
     "RecordingFileError": "replay.errors",
-    "ReplayFailure": "replay.errors",
     "ReplayMiss": "replay.errors",
     "SecretInRecording": "replay.errors",
     "ServerStartError": "replay.errors",
@@ -65,7 +63,6 @@ __all__ = [
     "Player",
     "Recording",
     "RecordingFileError",
-    "ReplayFailure",
     "ReplayMiss",
     "SecretInRecording",
     "ServerStartError",
@@ -79,5 +76,7 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name not in _WHERE:
-        raise AttributeError(f"module 'replay' has no attribute {name!r}")
+        from replay.errors import deprecated
+
+        return deprecated(__name__, name)
     return getattr(importlib.import_module(_WHERE[name]), name)

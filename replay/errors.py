@@ -7,6 +7,28 @@ openai SDK's HTTP call.
 
 from __future__ import annotations
 
+import warnings
+from typing import Any
+
+DEPRECATED = {"ReplayFailure": "LLMReplayError"}  # 0.1 names, answered with a warning until 0.3
+
+
+def deprecated(module: str, name: str) -> Any:
+    """The error a 0.1 name stood for, with a ``DeprecationWarning`` that names the new one;
+    AttributeError for any other name."""
+    if name not in DEPRECATED:
+        raise AttributeError(f"module {module!r} has no attribute {name!r}")
+    warnings.warn(
+        f"{module}.{name} is deprecated and goes in 0.3: catch {module}.{DEPRECATED[name]}",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return globals()[DEPRECATED[name]]
+
+
+def __getattr__(name: str) -> Any:
+    return deprecated(__name__, name)
+
 
 class LLMReplayError(BaseException):
     """Base class of every error the library raises.
@@ -18,10 +40,6 @@ class LLMReplayError(BaseException):
     application's ``except Exception`` cannot swallow a replay miss. The plugin reports these
     errors by their message alone, without the traceback through httpx and openai.
     """
-
-
-# The name of the base class before every error derived from it; kept for code that catches it.
-ReplayFailure = LLMReplayError
 
 
 class RecordingFileError(LLMReplayError):

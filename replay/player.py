@@ -19,6 +19,7 @@ from replay.core import typed_events
 from replay.core.hashing import canonical
 from replay.core.json_diff import json_diff
 from replay.core.modes import Mode
+from replay.core.product import RECORD_HINT
 from replay.core.recording import Recording, dumps
 from replay.core.redaction import Redaction
 from replay.core.replayable import body_problems
@@ -59,7 +60,7 @@ class Player:
         mode: Mode,
         *,
         allow_repeats: bool = False,
-        record_hint: str = "pytest --record-mode=missing",
+        record_hint: str = RECORD_HINT,
         stats: Stats | None = None,
         redaction: Redaction | None = None,
         ignore_fields: tuple[str, ...] = (),

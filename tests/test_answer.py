@@ -1,4 +1,4 @@
-"""Answers reassembled from recorded events (``replay.core.reassembly``), without the command line."""
+"""Answers reassembled from recorded events (``replay.core.reassembly``), without the CLI."""
 
 from __future__ import annotations
 

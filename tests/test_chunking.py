@@ -1,4 +1,4 @@
-"""replay.shaping.chunking: every mode delivers the body's bytes in order, cut where the mode says."""
+"""replay.shaping.chunking: every mode delivers the body in order, cut where the mode says."""
 
 from __future__ import annotations
 

@@ -28,7 +28,7 @@ from replay.cli.main import main as llm_replay
 from replay.core.http_flavours import default_flavour, flavour_module
 from replay.core.recording import Recording, from_json, loads
 from replay.core.redaction import REDACTED, Redaction
-from replay.errors import ReplayFailure, ReplayMiss
+from replay.errors import LLMReplayError, ReplayMiss
 from replay.player import Player
 from replay.store.bounded_search import Bounded
 from replay.store.directory import DirectoryStore
@@ -169,7 +169,7 @@ def test_an_encoding_the_recorder_cannot_undo_is_refused_with_the_reason(
     hostile: HostileServer, tmp_path: Path
 ) -> None:
     player = recorder(tmp_path)
-    with pytest.raises(ReplayFailure, match=r"content-encoding 'br'.*send it uncompressed"):
+    with pytest.raises(LLMReplayError, match=r"content-encoding 'br'.*send it uncompressed"):
         raw(player).post(hostile.base_url("brotli-json") + "/chat/completions", json={})
     assert player.stats.recorded == 0
     assert recording_files(tmp_path) == []
@@ -219,7 +219,7 @@ def test_a_key_in_disguise_stops_the_write(
 ) -> None:
     player = recorder(tmp_path)
     url = hostile.base_url("chat") + "/chat/completions" + query
-    with pytest.raises(ReplayFailure, match=r"looks like a secret.*OpenAI API key 'sk-pro…'"):
+    with pytest.raises(LLMReplayError, match=r"looks like a secret.*OpenAI API key 'sk-pro…'"):
         raw(player).post(url, content=body or b"{}")
     assert recording_files(tmp_path) == [], name
 
@@ -231,7 +231,7 @@ def test_a_key_the_server_sends_stops_the_write(
     """Streamed across two deltas (in no single event), or in x-request-id after "req-"."""
     player = recorder(tmp_path)
     live = client(player, hostile.base_url(mode), max_retries=0)
-    with pytest.raises(ReplayFailure) as caught:
+    with pytest.raises(LLMReplayError) as caught:
         if mode == "split-key":
             for _ in live.chat.completions.create(model="m", messages=MESSAGES, stream=True):
                 pass
@@ -491,7 +491,8 @@ def copy_of_recordings(tmp_path: Path) -> Path:
 
 def joke(player: Player) -> str:
     """The quickstart's request, as the committed recording answers it."""
-    stream = client(player, "http://llm-replay.invalid/v1", max_retries=0).chat.completions.create(
+    sdk = client(player, "http://llm-playback.invalid/v1", max_retries=0)
+    stream = sdk.chat.completions.create(
         model="smollm2", messages=[{"role": "user", "content": "Tell me a joke"}],
         stream=True, temperature=0, max_tokens=32,
     )  # fmt: skip
@@ -526,10 +527,10 @@ def test_a_fifo_or_device_named_like_a_recording_fails_fast_and_verify_reports_i
     zero = folder / "chat_completions" / "0000000000000000.json"
     zero.symlink_to("/dev/zero")
     kind, error = within(10, lambda: joke(Player(DirectoryStore(folder), "replay")))
-    assert kind == "error" and isinstance(error, ReplayFailure)
+    assert kind == "error" and isinstance(error, LLMReplayError)
     assert f"bad recording {JOKE}: it is not a regular file but a FIFO" in str(error)
     # A miss on the same endpoint searches its neighbours, the device among them.
-    other = client(Player(DirectoryStore(folder), "replay"), "http://llm-replay.invalid/v1")
+    other = client(Player(DirectoryStore(folder), "replay"), "http://llm-playback.invalid/v1")
     ask = {"model": "smollm2", "messages": [{"role": "user", "content": "Tell me a joke!"}]}
     kind, miss = within(10, lambda: other.chat.completions.create(**ask))
     assert kind == "error" and isinstance(miss, ReplayMiss), miss
@@ -550,7 +551,7 @@ def test_a_miss_among_endless_recordings_stops_searching(tmp_path: Path) -> None
 
     player = Player(Endless(), "replay")
     kind, miss = within(20, lambda: raw(player).post(
-        "http://llm-replay.invalid/v1/chat/completions", json={"model": "other"}
+        "http://llm-playback.invalid/v1/chat/completions", json={"model": "other"}
     ))  # fmt: skip
     assert kind == "error" and isinstance(miss, ReplayMiss)
     # The count bound, or on a very loaded machine the time bound, whichever comes first.

@@ -110,9 +110,9 @@ def test_other_hosts_are_untouched(llm_replay, elsewhere, flavour):
 @pytest.mark.llm_replay(block_other_hosts=True)
 @pytest.mark.parametrize("flavour", ["httpx", "httpx2"])
 def test_other_hosts_can_be_blocked(elsewhere, flavour):
-    from replay.errors import ReplayFailure
+    from replay.errors import LLMReplayError
     with importlib.import_module(flavour).Client() as client:
-        with pytest.raises(ReplayFailure, match="blocks other hosts"):
+        with pytest.raises(LLMReplayError, match="blocks other hosts"):
             client.get(elsewhere)
 
 

@@ -23,7 +23,9 @@ def test_replays_from_the_recordings_folder(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(SEED_TEST)
     result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["*llm-replay: mode=replay*", "*1 replayed, 0 recorded, 0 missed*"])
+    result.stdout.fnmatch_lines(
+        ["*pytest-llm-playback: mode=replay*", "*1 replayed, 0 recorded, 0 missed*"]
+    )
 
 
 def test_recordings_dir_from_option_and_ini(pytester: pytest.Pytester) -> None:
@@ -71,9 +73,10 @@ def test_mode_precedence(
     expected: str,
 ) -> None:
     if env is None:
+        monkeypatch.delenv("LLM_PLAYBACK_MODE", raising=False)
         monkeypatch.delenv("LLM_REPLAY_MODE", raising=False)
     else:
-        monkeypatch.setenv("LLM_REPLAY_MODE", env)
+        monkeypatch.setenv("LLM_PLAYBACK_MODE", env)
     if ini is not None:
         pytester.makeini(f"[pytest]\nllm_replay_record_mode = {ini}\n")
     # A server URL keeps record modes from starting llama.cpp; nothing is requested.
@@ -88,10 +91,27 @@ def test_mode(llm_replay):
     result.assert_outcomes(passed=1)
 
 
+def test_the_old_mode_variable_still_works_for_a_release_with_a_note(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("LLM_PLAYBACK_MODE", raising=False)
+    monkeypatch.setenv("LLM_REPLAY_MODE", "live")
+    pytester.makepyfile("def test_mode(llm_replay):\n    assert llm_replay.mode == 'live'\n")
+    result = pytester.runpytest("--llm-server-url", "http://127.0.0.1:9")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        ["pytest-llm-playback: note: LLM_REPLAY_MODE is read until 0.3: name it LLM_PLAYBACK_MODE*"]
+    )
+    monkeypatch.setenv("LLM_PLAYBACK_MODE", "replay")  # the new name wins, and no note
+    result = pytester.runpytest("--llm-server-url", "http://127.0.0.1:9")
+    result.assert_outcomes(failed=1)
+    assert "note:" not in result.stdout.str()
+
+
 def test_bad_mode_is_a_usage_error(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("LLM_REPLAY_MODE", "recrod")
+    monkeypatch.setenv("LLM_PLAYBACK_MODE", "recrod")
     pytester.makepyfile("def test_x(): pass")
     result = pytester.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR

@@ -138,7 +138,7 @@ def test_a_run_that_cannot_keep_its_usage_still_passes(
 def test_nothing_to_say_prints_no_section(pytester: pytest.Pytester) -> None:
     pytester.makepyfile("def test_x(): pass")
     result = pytester.runpytest()
-    assert "llm-replay ==" not in result.stdout.str()
+    assert "pytest-llm-playback ==" not in result.stdout.str()
 
 
 IGNORE_TEST = """

@@ -16,7 +16,7 @@ from replay.core.secret_scan import (
     find_secrets,
     mask_secrets,
 )
-from replay.errors import ReplayFailure
+from replay.errors import LLMReplayError
 from replay.player import Player
 from replay.store.directory import DirectoryStore
 from replay.transports.httpx_transport import replay_transport
@@ -89,7 +89,7 @@ def test_a_key_in_the_body_stops_the_write_and_names_where(
     client = flavour_module(flavour).Client(
         transport=replay_transport(player, flavour, real=server(flavour))
     )
-    with pytest.raises(ReplayFailure) as caught:
+    with pytest.raises(LLMReplayError) as caught:
         client.post(
             "http://h/v1/chat/completions",
             json={"model": "m", "note": KEYS["OpenAI API key"]},

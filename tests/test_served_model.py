@@ -34,7 +34,7 @@ def test_recording_names_the_model_that_answered(
     result.assert_outcomes(passed=2)
     result.stdout.re_match_lines(
         [
-            r"llm-replay: starting llama.cpp \(SmolLM2-135M-Instruct.Q4_1\) on "
+            r"pytest-llm-playback: starting llama.cpp \(SmolLM2-135M-Instruct.Q4_1\) on "
             r"127\.0\.0\.1:\d+ \.\.\. ready in \d+\.\d s",
         ]
     )

@@ -114,7 +114,7 @@ def test_a_version_1_folder_replays_as_it_is_and_migrates_into_the_layout_by_tes
     pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The example recordings as version 1 wrote them (made by the real server): replayed
-    unchanged, then moved by ``llm-replay migrate`` to the tests that used them, and replayed
+    unchanged, then moved by ``llm-playback migrate`` to the tests that used them, and replayed
     again."""
     pytester.makepyfile(blocknet=BLOCK_NETWORK)
     recordings, cache = pytester.path / "recordings", pytester.path / "cache"

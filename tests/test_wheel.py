@@ -58,6 +58,7 @@ def test_the_built_wheel_replays_the_examples(tmp_path: Path) -> None:
     (project / "pytest.ini").write_text("[pytest]\nfilterwarnings = error\n", encoding="utf-8")
     (project / "blocknet.py").write_text(BLOCK_NETWORK, encoding="utf-8")
     environment = {**os.environ, "PYTHONPATH": str(project)}
+    environment.pop("LLM_PLAYBACK_MODE", None)
     environment.pop("LLM_REPLAY_MODE", None)
     run = subprocess.run(
         [str(python), "-m", "pytest", "examples", "-p", "blocknet", "-p", "no:cacheprovider"],

@@ -24,7 +24,7 @@ def test_the_workflow_is_one_replay_job() -> None:
     assert workflow.get("on", workflow.get(True)) == ["push", "pull_request"]
     [job] = workflow["jobs"].values()  # type: ignore[union-attr]
     assert job["runs-on"] == "ubuntu-latest"
-    assert job["env"] == {"LLM_REPLAY_MODE": "replay"}
+    assert job["env"] == {"LLM_PLAYBACK_MODE": "replay"}
     steps = job["steps"]
     assert [step.get("uses", "").split("@")[0] for step in steps[:2]] == [
         "actions/checkout",
@@ -52,4 +52,4 @@ def test_the_docs_show_the_same_steps() -> None:
     for step in load()["jobs"]["replay"]["steps"]:  # type: ignore[index]
         if "uses" in step:
             assert step["uses"] in docs
-    assert "llm-playback verify" in docs and "LLM_REPLAY_MODE: replay" in docs
+    assert "llm-playback verify" in docs and "LLM_PLAYBACK_MODE: replay" in docs

@@ -31,9 +31,6 @@ SHARED_LABEL = "(shared)"
 OLD_USAGE_FILE = ".llm-replay-last-run.json"  # version 1 kept the usage in the folder
 
 
-RECORD_HINT = "pytest --record-mode=missing"
-
-
 HEX = re.compile(r"[0-9a-f]{6,64}")
 
 

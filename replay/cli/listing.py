@@ -10,7 +10,6 @@ from pathlib import Path
 from replay.cli.describe import describe_response, indented, timing, usage_line
 from replay.cli.entries import (
     HEX,
-    RECORD_HINT,
     SHARED_LABEL,
     CommandError,
     Entry,
@@ -24,6 +23,7 @@ from replay.cli.entries import (
     table,
     test_of,
 )
+from replay.core.product import RECORD_HINT
 
 
 def command_ls(args: argparse.Namespace) -> int:

@@ -9,7 +9,6 @@ from pathlib import Path
 
 from replay.cli.entries import (
     PROG,
-    RECORD_HINT,
     REPEAT,
     CommandError,
     Entry,
@@ -21,6 +20,7 @@ from replay.cli.entries import (
 )
 from replay.core import typed_events
 from replay.core.completeness import DONE, ends_with_done
+from replay.core.product import RECORD_HINT
 from replay.core.recording import Recording
 from replay.core.replayable import body_problems
 from replay.store.layout import is_v1_path, relative_path, v1_path

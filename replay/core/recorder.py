@@ -20,11 +20,10 @@ from typing import Any
 from replay.core import jsonfast, sse, typed_events
 from replay.core.completeness import complete_at_end, ends_stream
 from replay.core.content_decoding import BodyDecoder
+from replay.core.product import LIBRARY
 from replay.core.recording import Recording
 from replay.core.request import RequestInfo
 from replay.errors import LLMReplayError
-
-LIBRARY = "pytest-llm-playback 0.1.0"
 
 
 @dataclass(slots=True)

@@ -113,12 +113,3 @@ class Redaction:
     def keep_header(self, name: str) -> bool:
         """Whether a request header may be written."""
         return name.lower() not in self.headers
-
-    def written_headers(self, headers: dict[str, str]) -> dict[str, str]:
-        """The headers as written: those the user named left out, those whose name says
-        secret as ``<redacted>``."""
-        return {
-            name: REDACTED if self.is_secret(name) else value
-            for name, value in headers.items()
-            if self.keep_header(name)
-        }

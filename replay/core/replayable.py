@@ -2,7 +2,7 @@
 
 ``header_problem`` runs on every load (a few headers): a header httpx cannot encode would
 otherwise fail inside the transport, where the SDK retries it and hides it behind "Connection
-error". ``body_problems`` is for failure paths and ``llm-replay verify`` only, never the hit
+error". ``body_problems`` is for failure paths and ``llm-playback verify`` only, never the hit
 path: text where JSON belongs (a body that is not JSON for a JSON content type, binary
 garbage such as a compressed body read as text, a stream element ``42`` or ``"garbage {"``)
 replays as it is, and when a test that read it fails, its report names the file.

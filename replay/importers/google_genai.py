@@ -34,6 +34,7 @@ from replay.core.hashing import (
 )
 from replay.core.http_flavours import flavour_module, sdk_flavour
 from replay.core.json_diff import json_diff
+from replay.core.product import RECORD_HINT
 from replay.core.recording import Recording
 from replay.importers.not_importable import NotImportable
 
@@ -105,7 +106,7 @@ def _call(request: Any) -> tuple[str, bool, str]:
         known = ", ".join(sorted(CALLS))
         raise NotImportable(
             f"a google-genai call to {endpoint or where!r}; only {known} are rebuilt as "
-            "HTTP exchanges: record this exchange with pytest --record-mode=missing"
+            f"HTTP exchanges: record this exchange with {RECORD_HINT}"
         )
     return CALLS[endpoint]
 
@@ -135,7 +136,7 @@ def _recorded_objects(response: Any, streamed: bool) -> list[dict[str, Any]]:
     if response.get("is_exception") or "exception_data" in response:
         raise NotImportable(
             f"a recorded exception ({response.get('exception_message', 'no message')}), not "
-            "an answer; record this exchange with pytest --record-mode=missing"
+            f"an answer; record this exchange with {RECORD_HINT}"
         )
     if response.get("is_streaming") is not streamed:
         kind = "a stream" if streamed else "one answer"
@@ -228,7 +229,7 @@ def _exchange(
         )
 
     client = genai.Client(
-        api_key="llm-replay-no-key",
+        api_key="llm-playback-no-key",
         vertexai=False,
         http_options=types.HttpOptions(
             base_url=GEMINI_API,
@@ -269,8 +270,7 @@ def _check_round_trip(expected: list[Any], returned: list[Any]) -> None:
         problem = f"response.body[{index}] comes back otherwise ({'; '.join(lines)})"
     raise NotImportable(
         f"the rebuilt Gemini API answer does not replay to the recorded objects: {problem}; "
-        f"this shape cannot be rebuilt as {_IMPORTED_AS}, record it with "
-        "pytest --record-mode=missing"
+        f"this shape cannot be rebuilt as {_IMPORTED_AS}, record it with {RECORD_HINT}"
     )
 
 

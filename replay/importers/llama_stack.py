@@ -29,8 +29,8 @@ from urllib.parse import urlsplit
 
 from replay.core import sse, typed_events
 from replay.core.hashing import canonical_json, normalize_endpoint
+from replay.core.product import LIBRARY
 from replay.core.reassembly import payloads
-from replay.core.recorder import LIBRARY
 from replay.core.recording import Recording, from_json
 from replay.errors import RecordingFileError
 from replay.importers.google_genai import INSTALL, genai_recording, is_genai_call

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from replay.player import Player
     from replay.plugin.handle import LLMReplay
     from replay.shaping.plan import Shaper
+from replay.core.product import RECORD_HINT
 from replay.plugin.options import MARKER_OPTIONS
 from replay.plugin.state import PLAYER, SEED, SETTINGS, STATS
 
@@ -34,10 +35,10 @@ BASE_URL_VARIABLES = ("OPENAI_BASE_URL", "OPENAI_API_BASE")
 def _llm_replay_server(
     pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Engines | None]:
-    """The auto-started llama.cpp servers (replay.engines.selection). llama-cpp-python's is started by
-    the first test that uses the fixture in record and live modes, by the first request with
-    no recording in missing mode; llama.cpp's native one by the first request to an endpoint
-    only it serves (the Anthropic Messages and OpenAI Responses APIs)."""
+    """The auto-started llama.cpp servers (replay.engines.selection). llama-cpp-python's is
+    started by the first test that uses the fixture in record and live modes, by the first
+    request with no recording in missing mode; llama.cpp's native one by the first request to
+    an endpoint only it serves (the Anthropic Messages and OpenAI Responses APIs)."""
     settings = pytestconfig.stash[SETTINGS]
     if settings.mode == "replay" or settings.server_url:
         yield None
@@ -76,7 +77,7 @@ class TerminalLine:
         with disabled() if disabled is not None else contextlib.nullcontext():
             if not done:
                 terminal.ensure_newline()
-                terminal.write(f"llm-replay: {text}", flush=True)
+                terminal.write(f"pytest-llm-playback: {text}", flush=True)
             else:
                 terminal.line(text)
 
@@ -177,7 +178,7 @@ def _player(
     server: Engines | None,
     test: str | None,
     allow_repeats: bool = False,
-    record_hint: str = "pytest --record-mode=missing",
+    record_hint: str = RECORD_HINT,
     ignore_fields: tuple[str, ...] = (),
     shaper: Shaper | None = None,
 ) -> Player:
@@ -273,4 +274,4 @@ def _seed(request: pytest.FixtureRequest) -> int:
 def _record_hint(request: pytest.FixtureRequest) -> str:
     nodeid = request.node.nodeid
     rootdir: Path = request.config.rootpath
-    return f"pytest --record-mode=missing {shlex.quote(nodeid)}  (from {rootdir})"
+    return f"{RECORD_HINT} {shlex.quote(nodeid)}  (from {rootdir})"

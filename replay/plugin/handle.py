@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # for editors and mypy only: none of these is imported at run
 
     from replay.shaping.plan import Shaper, Shaping
 
-REPLAY_API_KEY = "llm-replay-no-key"
+REPLAY_API_KEY = "llm-playback-no-key"
 # httpx's default of 5 s is short for a model answering on a CPU; openai's own default is 600.
 HTTP_TIMEOUT = 600.0
 

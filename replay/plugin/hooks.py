@@ -39,7 +39,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[STATS] = Stats()
     config.stash[DESELECTED] = [0]
     config.stash[OUTCOMES] = {}
-    config.pluginmanager.register(Outcomes(config.stash[OUTCOMES]), "llm-replay-outcomes")
+    config.pluginmanager.register(Outcomes(config.stash[OUTCOMES]), "llm-playback-outcomes")
     config.stash[SEED] = _session_seed(config)
 
 
@@ -62,9 +62,10 @@ def pytest_configure_node(node: Any) -> None:
     node.workerinput["llm_replay_seed"] = node.config.stash[SEED]
 
 
-def pytest_report_header(config: pytest.Config) -> str:
+def pytest_report_header(config: pytest.Config) -> list[str]:
     settings = config.stash[SETTINGS]
-    return f"llm-replay: mode={settings.mode}, recordings={settings.recordings_dir}"
+    line = f"pytest-llm-playback: mode={settings.mode}, recordings={settings.recordings_dir}"
+    return [line, *(f"pytest-llm-playback: note: {note}" for note in settings.notes)]
 
 
 __all__ = [

@@ -24,7 +24,7 @@ MARKER_OPTIONS = {
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("llm-replay", "record and replay LLM server exchanges")
+    group = parser.getgroup("pytest-llm-playback", "record and replay LLM server exchanges")
     group.addoption(
         "--record",
         action="store_const",

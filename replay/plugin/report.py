@@ -15,6 +15,7 @@ from replay.errors import LLMReplayError
 
 if TYPE_CHECKING:
     pass
+from replay.core.product import RECORD_HINT
 from replay.plugin.state import DESELECTED, LAST_RUN, OUTCOMES, PLAYER, SEED, SETTINGS, STATS
 
 UNUSED_SHOWN = 20
@@ -171,7 +172,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         return
     lines = _report(config, stats)
     if lines:
-        terminalreporter.section("llm-replay")
+        terminalreporter.section("pytest-llm-playback")
         for line in lines:
             terminalreporter.write_line(line)
 
@@ -187,7 +188,7 @@ def _report(config: pytest.Config, stats: Stats) -> list[str]:
             f"{stats.replayed} replayed, {stats.recorded} recorded, {stats.missed} missed{live}"
         )
     if stats.missed:
-        lines.append("Record the missing exchanges with: pytest --record-mode=missing")
+        lines.append(f"Record the missing exchanges with: {RECORD_HINT}")
     if stats.unchanged:
         lines.append(
             f"{stats.unchanged} re-recorded with the same answer: their files were kept as "

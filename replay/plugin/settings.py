@@ -18,8 +18,9 @@ from replay.errors import LLMReplayError
 if TYPE_CHECKING:
     from replay.shaping.plan import Shaping
 
-MODE_ENV = "LLM_REPLAY_MODE"
-REPLAY_BASE_URL = "http://llm-replay.invalid/v1"
+MODE_ENV = "LLM_PLAYBACK_MODE"
+OLD_MODE_ENV = "LLM_REPLAY_MODE"  # the 0.1 name: still read, with a note, until 0.3
+REPLAY_BASE_URL = "http://llm-playback.invalid/v1"
 
 
 @dataclass(frozen=True)
@@ -34,14 +35,19 @@ class Settings:
     ignore_fields: tuple[str, ...] = ()
     shaping: Shaping | None = None  # --llm-pace/--llm-chunking or ini; None: plain replay
     block_other_hosts: bool = False
+    notes: tuple[str, ...] = ()  # for the report header: settings read under an old name
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> Settings:
-        """Command line first, then ``LLM_REPLAY_MODE`` (mode only), then the ini file."""
+        """Command line first, then ``LLM_PLAYBACK_MODE`` (mode only), then the ini file."""
+        notes = []
+        from_environment = os.environ.get(MODE_ENV)
+        if not from_environment and (from_environment := os.environ.get(OLD_MODE_ENV)):
+            notes.append(f"{OLD_MODE_ENV} is read until 0.3: name it {MODE_ENV} (same values)")
         mode = (
             config.getoption("llm_replay_record")
             or config.getoption("llm_replay_record_mode")
-            or os.environ.get(MODE_ENV)
+            or from_environment
             or config.getini("llm_replay_record_mode")
             or "replay"
         )
@@ -75,6 +81,7 @@ class Settings:
             ignore_fields=tuple(config.getini("llm_replay_ignore_fields")),
             shaping=_shaping(config),
             block_other_hosts=bool(config.getini("llm_replay_block_other_hosts")),
+            notes=tuple(notes),
         )
 
 

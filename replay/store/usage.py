@@ -1,7 +1,7 @@
 """What the last test run did with the recordings, and which recordings it left unused.
 
-The plugin keeps it in pytest's cache (``config.cache``, key ``llm-replay/last-run``, the
-file ``.pytest_cache/v/llm-replay/last-run``), never in the recordings folder, so nobody
+The plugin keeps it in pytest's cache (``config.cache``, key ``llm-playback/last-run``, the
+file ``.pytest_cache/v/llm-playback/last-run``), never in the recordings folder, so nobody
 commits it. It holds the outcome of every test that ran and the files each test read or
 wrote, in order. ``complete`` is true only when the whole suite ran (no ``-k``/``-m``
 selection, no deselection, no subset of files, not stopped early).
@@ -19,10 +19,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from replay.store.layout import SHARED, owner_folder, scope_folder
+from replay.store.layout import owner_folder, scope_folder
 
-CACHE_KEY = "llm-replay/last-run"
+CACHE_KEY = "llm-playback/last-run"
 CACHE_FILE = Path("v") / CACHE_KEY  # under the pytest cache folder
+# Where 0.1 kept it: read when a cache has no usage under the new key, until 0.3.
+OLD_CACHE_FILE = Path("v") / "llm-replay" / "last-run"
 USAGE_VERSION = 2
 PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
 
@@ -83,11 +85,16 @@ class Usage:
     @classmethod
     def read(cls, cache_dir: Path) -> Usage | None:
         """The usage of the last run kept under a pytest cache folder, or None."""
-        try:
-            text = (cache_dir / CACHE_FILE).read_text(encoding="utf-8")
-            return cls.from_json(json.loads(text))
-        except (OSError, ValueError):
-            return None
+        for name in (CACHE_FILE, OLD_CACHE_FILE):
+            try:
+                text = (cache_dir / name).read_text(encoding="utf-8")
+            except OSError:
+                continue
+            try:
+                return cls.from_json(json.loads(text))
+            except ValueError:
+                return None
+        return None
 
     def unused(self, paths: list[str]) -> list[str]:
         """Which of ``paths`` (relative to the recordings folder) this run left unused."""
@@ -105,14 +112,6 @@ class Usage:
             elif self.complete:  # shared and used by none, or its test is gone
                 unused.append(path)
         return unused
-
-
-def owner_of(path: str, tests: list[str]) -> str | None:
-    """The test among ``tests`` whose folder holds ``path``; None when shared or unknown."""
-    owner = owner_folder(path)
-    if owner == SHARED:
-        return None
-    return next((test for test in tests if scope_folder(test) == owner), None)
 
 
 def _strings(value: Any) -> bool:

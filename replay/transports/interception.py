@@ -7,8 +7,8 @@ httpx or httpx2 client makes to the server's base URL go through the record/repl
   client, ``HTTPTransport.handle_request`` and ``AsyncHTTPTransport.handle_async_request``,
   restored when the test ends. The recorder marks the requests it forwards so that they pass.
 
-Requests to a known hosted LLM provider (``replay.transports.providers``: api.openai.com, Azure OpenAI,
-Anthropic, Gemini, ...) never leave the machine: they are moved under the base URL first, so
+Requests to a known hosted LLM provider (``replay.transports.providers``: api.openai.com, Azure
+OpenAI, Anthropic, Gemini, ...) never leave the machine: they are moved under the base URL first, so
 that they replay (the host is not part of the request hash), miss, or in record mode go to the
 test's server. Requests to other hosts are untouched unless ``block_other_hosts`` is set.
 """
