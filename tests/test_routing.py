@@ -9,7 +9,7 @@ import pytest
 from replay.engines.llama_cpp_python import LazyServer
 from replay.engines.native_server import LazyNativeServer
 from replay.engines.selection import Engines, engine_for, with_port
-from replay.errors import LLMReplayError
+from replay.errors import LLMReplayError, ServerStartError
 
 
 @pytest.mark.parametrize(
@@ -59,3 +59,26 @@ def test_the_native_engine_says_how_to_install_it(
     native = LazyNativeServer(tmp_path / "m.gguf", tmp_path)
     with pytest.raises(LLMReplayError, match="pip install xllamacpp"):
         native.ensure()
+
+
+@pytest.mark.parametrize("engine", [LazyServer, LazyNativeServer])
+def test_an_engine_that_failed_to_start_is_not_started_again(
+    engine: type[LazyServer], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every later request of the run fails at once, pointing at the first error, instead of
+    paying another start (and another minute of timeout) per request."""
+    starts = []
+
+    def failing(self: LazyServer, model_path: Path) -> None:
+        starts.append(model_path)
+        raise ServerStartError("pytest-llm-playback: the server exited at once (see its log)")
+
+    monkeypatch.setattr(engine, "start", failing)
+    monkeypatch.setattr(engine, "model_to_serve", lambda self: tmp_path / "m.gguf")
+    lazy = engine(tmp_path / "m.gguf", tmp_path)
+    with pytest.raises(ServerStartError, match="exited at once"):
+        lazy.ensure()
+    for _ in range(3):
+        with pytest.raises(ServerStartError, match="could not start; the first test that"):
+            lazy.ensure()
+    assert len(starts) == 1 and lazy.server is None

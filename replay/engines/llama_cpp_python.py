@@ -14,6 +14,7 @@ import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 from replay.errors import ServerStartError
 
@@ -286,24 +287,35 @@ class LazyServer:
         """The model the server runs, whatever name a request asks for."""
         return served_model(self.model_path)
 
+    label: ClassVar[str] = "llama.cpp"  # what the start line and the errors call it
+
     def ensure(self) -> None:
-        """Start the server unless it runs."""
+        """Start the server unless it runs; once it failed, fail at once with a pointer to
+        the first error instead of trying again."""
         if self.server is not None:
             return
         if self.failed:
             raise ServerStartError(
-                "pytest-llm-playback: the llama.cpp server could not start; the first test that "
+                f"pytest-llm-playback: {self.label} could not start; the first test that "
                 "needed it says why"
             )
         self.failed = True
-        model_path = ready_model(self.model_path)
-        self.model_path = model_path
+        model_path = self.model_to_serve()
         self.server = announced(
             self.announce,
-            f"starting llama.cpp ({model_path.stem}) on 127.0.0.1:{self.port} ...",
-            lambda: LlamaServer.start(model_path, self.log_dir, port=self.port),
+            f"starting {self.label} ({model_path.stem}) on 127.0.0.1:{self.port} ...",
+            lambda: self.start(model_path),
         )
         self.failed = False
+
+    def model_to_serve(self) -> Path:
+        """The model file the server will run, checked (ServerStartError naming the fix)."""
+        self.model_path = ready_model(self.model_path)
+        return self.model_path
+
+    def start(self, model_path: Path) -> LlamaServer:
+        """Start the server on ``self.port``, ready, or raise ServerStartError."""
+        return LlamaServer.start(model_path, self.log_dir, port=self.port)
 
     def died(self) -> str | None:
         """Why the started server is gone, or None."""

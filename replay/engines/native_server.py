@@ -22,15 +22,14 @@ import importlib.util
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 from replay.engines.llama_cpp_python import (
+    LazyServer,
     LlamaServer,
-    announced,
     default_model_path,
-    free_port,
     model_alias,
 )
 from replay.errors import ServerStartError
@@ -74,40 +73,18 @@ def start(model_path: Path, log_dir: Path, port: int, timeout: float = 120.0) ->
 
 
 @dataclass
-class LazyNativeServer:
-    """The native server, on a port chosen now, started by the first request that needs it.
-    ``model_path`` None means the default model; ``announce`` as for ``LazyServer``."""
+class LazyNativeServer(LazyServer):
+    """The native server, on a port chosen now, started by the first request that needs it,
+    and not tried again once it failed (as ``LazyServer``). ``model_path`` None means the
+    default model."""
 
-    model_path: Path | None
-    log_dir: Path
-    port: int = field(default_factory=free_port)
-    server: LlamaServer | None = None
-    announce: Callable[[str, bool], None] = lambda text, done: None
+    label: ClassVar[str] = "llama.cpp's native server"
 
-    @property
-    def base_url(self) -> str:
-        """The base URL the server has, or will have, ending in ``/v1``."""
-        return f"http://127.0.0.1:{self.port}/v1"
+    def model_to_serve(self) -> Path:
+        return self.model_path or default_model_path()
 
-    def ensure(self) -> None:
-        """Start the server unless it runs."""
-        if self.server is not None:
-            return
-        model_path = self.model_path or default_model_path()
-        self.server = announced(
-            self.announce,
-            f"starting llama.cpp's native server ({model_path.stem}) on 127.0.0.1:{self.port} ...",
-            lambda: start(model_path, self.log_dir, self.port),
-        )
-
-    def died(self) -> str | None:
-        """Why the started server is gone, or None."""
-        return None if self.server is None else self.server.died()
-
-    def stop(self) -> None:
-        """Stop the server if it was started."""
-        if self.server is not None:
-            self.server.stop()
+    def start(self, model_path: Path) -> LlamaServer:
+        return start(model_path, self.log_dir, self.port)
 
 
 def serve(model: str, alias: str, port: int) -> None:  # pragma: no cover - in the child
