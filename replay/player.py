@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from replay.core import typed_events
@@ -33,7 +33,7 @@ from replay.store.bounded_search import Bounded
 if TYPE_CHECKING:
     from replay.shaping.plan import Shaper
 
-__all__ = ["Live", "Player", "Record", "Route"]
+__all__ = ["Live", "Player", "Record", "Route", "Rules", "Upstream"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +51,33 @@ class Live:
 Route = Recording | Record | Live
 
 
+def _same_url(url: str) -> str:
+    return url
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """How requests are matched and kept: redaction, the body fields left out of the hash,
+    whether a request made more often than recorded replays its first recording, and the
+    command a miss message gives to record it."""
+
+    redaction: Redaction = field(default_factory=Redaction)
+    ignore_fields: tuple[str, ...] = ()
+    allow_repeats: bool = False
+    record_hint: str = RECORD_HINT
+
+
+@dataclass(frozen=True, slots=True)
+class Upstream:
+    """The server recorded requests go to: ``forward_url`` gives the URL a request is sent to
+    (the engine that serves it, started on need); ``served_model`` is the model it runs
+    whatever a request names (the auto-started server's GGUF), recorded instead of the name
+    it echoes back (None: the answer's)."""
+
+    forward_url: Callable[[str], str] = _same_url
+    served_model: str | None = None
+
+
 class Player:
     """Decides, request by request, where the answer comes from."""
 
@@ -59,28 +86,17 @@ class Player:
         store: Store,
         mode: Mode,
         *,
-        allow_repeats: bool = False,
-        record_hint: str = RECORD_HINT,
-        stats: Stats | None = None,
-        redaction: Redaction | None = None,
-        ignore_fields: tuple[str, ...] = (),
-        forward_url: Callable[[str], str] = lambda url: url,
         test: str | None = None,
+        rules: Rules | None = None,
+        upstream: Upstream | None = None,
+        stats: Stats | None = None,
         shaper: Shaper | None = None,
-        served_model: str | None = None,
     ) -> None:
         self.store = store
-        self.test = test  # the pytest node id whose recordings these are; None: shared
-        self.redaction = redaction or Redaction()
-        self.ignore_fields = ignore_fields
-        # The model the server runs whatever a request names (the auto-started llama.cpp
-        # server's GGUF), recorded instead of the name it echoes back; None: the answer's.
-        self.served_model = served_model
-        # The URL a request goes to the server at: the engine that serves it, started on need
-        self.forward_url = forward_url
         self.mode: Mode = mode
-        self.allow_repeats = allow_repeats
-        self.record_hint = record_hint
+        self.test = test  # the pytest node id whose recordings these are; None: shared
+        self.rules = rules or Rules()
+        self.upstream = upstream or Upstream()
         self.stats = stats if stats is not None else Stats()
         self.shaper = shaper  # pace, chunking and faults of replayed answers (replay.shaping.plan)
         self._seen: dict[str, int] = {}
@@ -92,7 +108,9 @@ class Player:
         self, method: str, url: str, headers: list[tuple[str, str]], content: bytes
     ) -> RequestInfo:
         """Hash and describe a request under this player's redaction rules."""
-        return request_info(method, url, headers, content, self.redaction, self.ignore_fields)
+        return request_info(
+            method, url, headers, content, self.rules.redaction, self.rules.ignore_fields
+        )
 
     def route(self, request: RequestInfo) -> Route:
         """Where the answer to ``request`` comes from; raises ReplayMiss in replay mode."""
@@ -107,9 +125,10 @@ class Player:
             self.stats.note_requested_model(request.body)
             return Record(index)
         recording = self._find(request, index)
-        if recording is None and self.allow_repeats and index > 0:
+        if recording is None and self.rules.allow_repeats and index > 0:
             recording = self._find(request, 0)
         if recording is not None:
+            recording.check_answers(request)
             self.stats.replayed += 1
             if recording.source:
                 self.used.append(recording.source)
@@ -149,7 +168,7 @@ class Player:
         path. SecretInRecording, and nothing written, when it holds what looks like a key."""
         recording.test = self.test
         text = dumps(recording)
-        patterns = self.redaction.compiled
+        patterns = self.rules.redaction.compiled
         secrets = find_secrets(text, patterns)
         if recording.is_streaming:  # a key the server streamed across several events
             secrets += find_in_stream(recording.events, patterns)
@@ -186,7 +205,7 @@ class Player:
             f"pytest-llm-playback: no recording for {request.method} {request.endpoint}\n"
             f"  request hash: {request.key}\n"
             f"  looked for:   {looked_for}{repeat}{self._nearest(request)}\n"
-            f"  To record it against the server, run: {self.record_hint}"
+            f"  To record it against the server, run: {self.rules.record_hint}"
         )
 
     def _nearest(self, request: RequestInfo, shown: int = 12) -> str:

@@ -29,7 +29,7 @@ from replay.core.http_flavours import default_flavour, flavour_module
 from replay.core.recording import Recording, from_json, loads
 from replay.core.redaction import REDACTED, Redaction
 from replay.errors import LLMReplayError, ReplayMiss
-from replay.player import Player
+from replay.player import Player, Rules
 from replay.store.bounded_search import Bounded
 from replay.store.directory import DirectoryStore
 from replay.store.memory import MemoryStore
@@ -268,7 +268,7 @@ def test_values_named_like_secrets_are_redacted_by_default(
 
 def test_a_name_listed_as_not_secret_is_kept(hostile: HostileServer, tmp_path: Path) -> None:
     redaction = Redaction(not_secret=frozenset({"Session_Token"}))
-    player = recorder(tmp_path, redaction=redaction)
+    player = recorder(tmp_path, rules=Rules(redaction=redaction))
     raw(player).post(
         hostile.base_url("chat") + "/chat/completions",
         json={"model": "m", "session_token": "visible", "api_key": "hidden"},

@@ -17,7 +17,7 @@ from replay.core.secret_scan import (
     mask_secrets,
 )
 from replay.errors import LLMReplayError
-from replay.player import Player
+from replay.player import Player, Rules
 from replay.store.directory import DirectoryStore
 from replay.transports.httpx_transport import replay_transport
 
@@ -106,7 +106,7 @@ def test_a_key_in_the_body_stops_the_write_and_names_where(
 def test_configured_headers_and_fields_are_not_written(tmp_path: Path) -> None:
     flavour: Flavour = "httpx"
     redaction = Redaction(headers=frozenset({"X-Team-Token"}), body_fields=("note",))
-    player = Player(DirectoryStore(tmp_path), "record", redaction=redaction)
+    player = Player(DirectoryStore(tmp_path), "record", rules=Rules(redaction=redaction))
     client = flavour_module(flavour).Client(
         transport=replay_transport(player, flavour, real=server(flavour))
     )
@@ -120,7 +120,7 @@ def test_configured_headers_and_fields_are_not_written(tmp_path: Path) -> None:
     assert "secret-value" not in text and "sk-proj" not in text
     assert f'"note": "{REDACTED}"' in text
     # A request with another value of the redacted field still finds the recording.
-    replaying = Player(DirectoryStore(tmp_path), "replay", redaction=redaction)
+    replaying = Player(DirectoryStore(tmp_path), "replay", rules=Rules(redaction=redaction))
     again = flavour_module(flavour).Client(transport=replay_transport(replaying, flavour))
     assert again.post("http://h/v1/chat/completions", json={"model": "m", "note": "other"}).json()
 

@@ -18,7 +18,7 @@ import pytest
 
 from replay.core.http_flavours import FLAVOURS, Flavour, default_flavour, flavour_module
 from replay.errors import ReplayMiss
-from replay.player import Player
+from replay.player import Player, Rules
 from replay.store.directory import DirectoryStore
 from replay.store.memory import MemoryStore
 from replay.transports.httpx_transport import replay_transport
@@ -34,7 +34,9 @@ def chat_seed_store() -> MemoryStore:
 
 def test_miss_reaches_the_test_unwrapped_and_unretried_sync(tmp_path: Path) -> None:
     player = Player(
-        DirectoryStore(tmp_path), "replay", record_hint="pytest --record-mode=missing x"
+        DirectoryStore(tmp_path),
+        "replay",
+        rules=Rules(record_hint="pytest --record-mode=missing x"),
     )
     http = flavour_module(default_flavour()).Client(transport=replay_transport(player))
     client = openai.OpenAI(base_url=BASE_URL, api_key="k", http_client=http, max_retries=3)
@@ -78,7 +80,7 @@ def test_kth_identical_request_replays_kth_recording(flavour: Flavour) -> None:
 
 def test_allow_repeats_replays_the_first_recording() -> None:
     seed = curl_seed("001_1cfb8fc5d5cf4d6d.txt")
-    player = Player(MemoryStore([seed.record()]), "replay", allow_repeats=True)
+    player = Player(MemoryStore([seed.record()]), "replay", rules=Rules(allow_repeats=True))
     client = flavour_module(default_flavour()).Client(transport=replay_transport(player))
     bodies = {client.post(BASE_URL + "/chat/completions", json=seed.body).content for _ in range(3)}
     assert bodies == {seed.wire_body()}

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 from replay.core import jsonfast, sse, typed_events
 from replay.core.hashing import normalize_endpoint, request_key, without_fields
 from replay.core.replayable import header_problem
+from replay.core.request import RequestInfo
 from replay.errors import RecordingFileError
 
 FORMAT_VERSION = 2
@@ -99,21 +100,43 @@ class Recording:
     # recording (method, url, endpoint, body, ignored) makes a new one with
     # ``dataclasses.replace(..., hashed=None)``.
     hashed: str | None = field(default=None, compare=False, repr=False)
+    # True only from ``from_json`` for a file this library wrote (version 2), whose headers
+    # were filtered when it was written: then they are not filtered again on every load.
+    headers_filtered: InitVar[bool] = False
 
-    def __post_init__(self) -> None:
-        # The one place headers are filtered: whatever made the recording (the recorder, a
-        # file, a caller), it holds no secret header and no transport noise.
-        self.headers = recordable_headers(self.headers)
-        self.response_headers = kept_response_headers(self.response_headers)
+    def __post_init__(self, headers_filtered: bool) -> None:
+        # The one place headers are filtered: whatever made the recording (the recorder, an
+        # importer, a caller), it holds no secret header and no transport noise.
+        if not headers_filtered:
+            self.headers = recordable_headers(self.headers)
+            self.response_headers = kept_response_headers(self.response_headers)
 
     @property
     def key(self) -> str:
         """The request hash this recording answers, computed once."""
         if self.hashed is None:
-            body = without_fields(self.body, self.ignored)
-            query = urlsplit(self.url).query
-            self.hashed = request_key(self.method, self.endpoint, query, body, self.plain)
+            self.hashed = self.request_hash()
         return self.hashed
+
+    def request_hash(self) -> str:
+        """The hash of the recorded request, computed now (``key`` may be the one its file
+        stores)."""
+        body = without_fields(self.body, self.ignored)
+        query = urlsplit(self.url).query
+        return request_key(self.method, self.endpoint, query, body, self.plain)
+
+    def check_answers(self, request: RequestInfo) -> None:
+        """RecordingFileError unless this recording, found by ``request``'s hash, was made for
+        such a request. The bodies are compared first (a C-speed equality of parsed JSON);
+        only when they differ (an ignored field, or a file edited by hand) is the recorded
+        request hashed, so a replayed request is hashed once, where it entered."""
+        same = (
+            self.body == request.body
+            and self.method == request.method
+            and urlsplit(self.url).query == request.query
+        )
+        if not same and (key := self.request_hash()) != request.key:
+            raise RecordingFileError(self.source or "<recording>", _edited(self.hashed, key))
 
     def chunks(self) -> Iterator[bytes]:
         """The response body as wire bytes: one chunk per stream event, or the whole body.
@@ -284,22 +307,34 @@ def from_json(
         native=native,
         plain=plain,
         test=test,
+        headers_filtered=document.get("version") == FORMAT_VERSION,
     )
     problem = header_problem(recording.content_type, recording.response_headers)
     if problem is not None:
         raise RecordingFileError(source, problem)
-    stored_key, key = document.get("key"), recording.key
+    stored_key = document.get("key")
+    if native and expected_key is not None and stored_key == expected_key:
+        # Found by its request hash (a store's lookup, on every replayed request): the
+        # request was hashed where it entered, so it is not hashed again here; the player
+        # holds the recording against that request (``check_answers``). Every other load
+        # hashes the recorded request and refuses a file whose request was edited by hand.
+        recording.hashed = stored_key
+        return recording
+    key = recording.key
     if native and stored_key != key:
-        raise RecordingFileError(
-            source,
-            f"its key {stored_key!r} does not match its request (hash {key}); "
-            "the request was edited by hand",
-        )
+        raise RecordingFileError(source, _edited(stored_key, key))
     if expected_key is not None and key != expected_key:
         raise RecordingFileError(
             source, f"it answers request hash {key}, but its name says {expected_key[:16]}"
         )
     return recording
+
+
+def _edited(stored_key: object, key: str) -> str:
+    return (
+        f"its key {stored_key!r} does not match its request (hash {key}); "
+        "the request was edited by hand"
+    )
 
 
 def _wire_bytes(value: Any, plain: bool) -> bytes:

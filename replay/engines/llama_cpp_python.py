@@ -287,7 +287,8 @@ class LazyServer:
         """The model the server runs, whatever name a request asks for."""
         return served_model(self.model_path)
 
-    label: ClassVar[str] = "llama.cpp"  # what the start line and the errors call it
+    label: ClassVar[str] = "llama.cpp"  # what the start line calls it
+    described: ClassVar[str] = "the llama.cpp server"  # and the errors
 
     def ensure(self) -> None:
         """Start the server unless it runs; once it failed, fail at once with a pointer to
@@ -296,7 +297,7 @@ class LazyServer:
             return
         if self.failed:
             raise ServerStartError(
-                f"pytest-llm-playback: {self.label} could not start; the first test that "
+                f"pytest-llm-playback: {self.described} could not start; the first test that "
                 "needed it says why"
             )
         self.failed = True

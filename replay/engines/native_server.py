@@ -79,6 +79,7 @@ class LazyNativeServer(LazyServer):
     default model."""
 
     label: ClassVar[str] = "llama.cpp's native server"
+    described: ClassVar[str] = "llama.cpp's native server"
 
     def model_to_serve(self) -> Path:
         return self.model_path or default_model_path()

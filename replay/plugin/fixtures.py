@@ -184,22 +184,25 @@ def _player(
 ) -> Player:
     """The player of one test's recordings (``test`` None: the shared ones); ``shaper``: how
     its replayed answers are delivered."""
-    from replay.player import Player
+    from replay.player import Player, Rules, Upstream
     from replay.store.directory import DirectoryStore
 
     settings = config.stash[SETTINGS]
+    rules = Rules(
+        redaction=settings.redaction,
+        ignore_fields=settings.ignore_fields + ignore_fields,
+        allow_repeats=allow_repeats,
+        record_hint=record_hint,
+    )
+    upstream = Upstream() if server is None else Upstream(server.forward_url, server.served_model)
     return Player(
         DirectoryStore(settings.recordings_dir),
         settings.mode,
-        allow_repeats=allow_repeats,
-        record_hint=record_hint,
-        stats=config.stash[STATS],
-        redaction=settings.redaction,
-        ignore_fields=settings.ignore_fields + ignore_fields,
-        forward_url=server.forward_url if server is not None else lambda url: url,
         test=test,
+        rules=rules,
+        upstream=upstream,
+        stats=config.stash[STATS],
         shaper=shaper,
-        served_model=server.served_model if server is not None else None,
     )
 
 

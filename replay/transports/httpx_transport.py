@@ -256,10 +256,10 @@ class _Transport:
 
     def _forward(self, request: FlavourObject, info: RequestInfo, route: Record | Live) -> None:
         """Ready the request for the real server: sent to the engine that serves it
-        (``player.forward_url``, which may start it; the recording keeps the URL the client
+        (``player.upstream.forward_url``, which may start it; the recording keeps the URL the client
         asked for), marked as forwarded so that interception passes it, and, when it is to be
         recorded, asked for a body without content-encoding (the recorder parses the bytes)."""
-        target = self.player.forward_url(info.url)
+        target = self.player.upstream.forward_url(info.url)
         if target != info.url:
             request.url = self.http.URL(target)
             request.headers["host"] = request.url.netloc.decode("ascii")
@@ -299,7 +299,7 @@ class _Transport:
             response_headers=dict(headers.multi_items()),
             framed=framed(headers, response.extensions.get("http_version")),
             decoder=BodyDecoder(headers.get("content-encoding", "")),
-            served_model=self.player.served_model,
+            served_model=self.player.upstream.served_model,
         )
         return self.http.Response(
             status_code=response.status_code,
