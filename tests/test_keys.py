@@ -124,8 +124,25 @@ def test_key_of_a_unicode_body_hashes_the_utf8_text() -> None:
     assert request_key("POST", "/v1/completions", "", body) == expected
 
 
-def test_key_is_deterministic() -> None:
-    assert key() == key()
+def test_key_is_the_same_in_another_process_whatever_the_key_order() -> None:
+    """A recording made on one machine is found on another: the hash depends on neither the
+    process's hash seed (set and dict order) nor the order the client wrote the keys in."""
+    import subprocess
+    import sys
+
+    shuffled = dict(reversed(list(BODY.items())))
+    program = (
+        "import json, sys; from replay.core.hashing import request_key; "
+        "print(request_key('POST', sys.argv[1], '', json.loads(sys.argv[2])))"
+    )
+    keys = {
+        subprocess.run(
+            [sys.executable, "-c", program, CHAT, json.dumps(body)],
+            capture_output=True, text=True, check=True, env={"PYTHONHASHSEED": seed},
+        ).stdout.strip()
+        for seed, body in (("1", BODY), ("2", shuffled), ("3", BODY))
+    }  # fmt: skip
+    assert keys == {request_key("POST", CHAT, "", BODY)}
 
 
 def test_key_ignores_scheme_host_and_port() -> None:

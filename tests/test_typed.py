@@ -329,8 +329,11 @@ def test_validate_reports_a_bad_model_in_a_list() -> None:
 def test_validate_reports_a_bad_model_after_a_model_without_created() -> None:
     first = {"id": "a", "object": "model", "owned_by": "llamacpp"}  # no created: tolerated
     second = {"id": 123, "object": "model", "created": 1, "owned_by": "llamacpp"}
+    alone = {"object": "list", "data": [first]}
+    assert typed_events.validate(envelope(typed_events.MODEL_LIST, alone)) is None
     data = {"object": "list", "data": [first, second]}
-    assert typed_events.validate(envelope(typed_events.MODEL_LIST, data)) is not None
+    problem = typed_events.validate(envelope(typed_events.MODEL_LIST, data))
+    assert problem is not None and "data.1.id" in problem
 
 
 def test_validate_reports_envelope_problems_first() -> None:
