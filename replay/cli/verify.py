@@ -22,7 +22,7 @@ from replay.core import typed_events
 from replay.core.completeness import DONE, ends_with_done
 from replay.core.product import RECORD_HINT
 from replay.core.recording import Recording
-from replay.core.replayable import body_problems
+from replay.core.replayable import body_problems, raw_problems
 from replay.store.layout import is_v1_path, relative_path, v1_path
 from replay.store.usage import all_recordings
 
@@ -61,6 +61,14 @@ def check(entry: Entry) -> tuple[list[str], list[str]]:
         more = f" (and {len(shape) - 1} more elements)" if len(shape) > 1 else ""
         where = f"response.body[{index}]" if recording.is_streaming else "response.body"
         problems.append(f"{where} {problem}{more}")
+    if recording.raw is not None:
+        disagree = raw_problems(
+            recording.raw, recording.events, recording.is_streaming, recording.content_type
+        )
+        for index, problem in disagree[:1]:
+            more = f" (and {len(disagree) - 1} more)" if len(disagree) > 1 else ""
+            where = f"response.raw[{index}]" if recording.is_streaming else "response.raw"
+            problems.append(f"{where} {problem}{more}: replay sends the raw bytes")
     with openai_needed():
         failures = typed_events.invalid_elements(recording.events)
     if failures:

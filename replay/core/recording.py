@@ -11,10 +11,18 @@ A file holds one exchange, with the top-level shape of the llama-stack recorder:
 string of non-JSON data such as ``[DONE]``) when ``is_streaming``, else the one element.
 Version-1 files (no ``test``) are read as shared recordings; llama-stack files (no
 ``version``) are read as they are.
+
+Version 3 is version 2 with what typed events cannot say, and is written only then (every
+other file keeps its version-2 bytes): ``response.raw``, the bytes the server sent, one
+string per event (``{"base64": ...}`` where they are not UTF-8), which replay sends instead
+of the events written anew; and ``response.ended``, ``client_closed`` or ``cut`` when the
+answer did not end whole. See docs/recording-format.md.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import InitVar, dataclass, field
@@ -27,8 +35,12 @@ from replay.core.replayable import header_problem
 from replay.core.request import RequestInfo
 from replay.errors import RecordingFileError
 
-FORMAT_VERSION = 2
-READABLE_VERSIONS = (1, 2)  # version 1: the flat layout, no owner (read as shared)
+FORMAT_VERSION = 2  # a file whose response the typed events say in full
+RAW_FORMAT_VERSION = 3  # a file that also keeps the raw bytes or how the answer ended
+READABLE_VERSIONS = (1, 2, 3)  # version 1: the flat layout, no owner (read as shared)
+# How a response ended: whole; closed by the client before its end (the events are those it
+# read); cut by the server or the network (replay raises what a client gets then).
+ENDINGS = ("complete", "client_closed", "cut")
 
 # Never written, whatever the caller passes. Compared lower-case.
 SECRET_HEADERS = frozenset(
@@ -100,6 +112,11 @@ class Recording:
     # recording (method, url, endpoint, body, ignored) makes a new one with
     # ``dataclasses.replace(..., hashed=None)``.
     hashed: str | None = field(default=None, compare=False, repr=False)
+    # The bytes the server sent, when typed events cannot say them (non-UTF-8 or multipart
+    # bodies, the server's own JSON spacing): one per event, or one for the whole body.
+    # Replay sends these; the events stay for readers, diffs, types and shaping by event.
+    raw: list[bytes] | None = None
+    ended: str = "complete"  # one of ENDINGS
     # True only from ``from_json`` for a file this library wrote (version 2), whose headers
     # were filtered when it was written: then they are not filtered again on every load.
     headers_filtered: InitVar[bool] = False
@@ -138,9 +155,21 @@ class Recording:
         if not same and (key := self.request_hash()) != request.key:
             raise RecordingFileError(self.source or "<recording>", _edited(self.hashed, key))
 
+    @property
+    def format_version(self) -> int:
+        """The version its file is written as: 3 only when it keeps raw bytes or an ending
+        that version 2 cannot say, so that every other file keeps its version-2 bytes."""
+        if self.raw is not None or self.ended != "complete":
+            return RAW_FORMAT_VERSION
+        return FORMAT_VERSION
+
     def chunks(self) -> Iterator[bytes]:
         """The response body as wire bytes: one chunk per stream event, or the whole body.
-        JSON is written compact with unicode kept, as servers send it."""
+        The raw bytes when it keeps them; else JSON written compact with unicode kept, as
+        servers send it."""
+        if self.raw is not None:
+            yield from self.raw
+            return
         if not self.is_streaming:
             yield _wire_bytes(typed_events.payload(self.events[0]), self.plain)
             return
@@ -169,6 +198,11 @@ class Recording:
         }
         if self.event_ms is not None:
             response["event_ms"] = self.event_ms
+        if self.raw is not None:
+            raw = [raw_json(chunk) for chunk in self.raw]
+            response["raw"] = raw if self.is_streaming else raw[0]
+        if self.ended != "complete":
+            response["ended"] = self.ended
         request: dict[str, Any] = {
             "method": self.method,
             "url": self.url,
@@ -180,7 +214,7 @@ class Recording:
         if self.ignored:
             request["ignore_fields"] = list(self.ignored)
         return {
-            "version": FORMAT_VERSION,
+            "version": self.format_version,
             "key": self.key,
             "test": self.test,
             "request": request,
@@ -205,16 +239,57 @@ def dumps(recording: Recording) -> str:
         return jsonfast.pretty(document, recording.plain) + "\n"
     response = document["response"]
     events, times = response.pop("body"), response.pop("event_ms", None)
+    raw, ended = response.pop("raw", None), response.pop("ended", None)
     text = jsonfast.pretty(document, recording.plain)
-    lines = ",\n".join(f"      {_EVENT_LINE.encode(event)}" for event in events)
-    body = f"[\n{lines}\n    ]" if events else "[]"
-    inserted = f'\n    "is_streaming": true,\n    "body": {body}'
+    inserted = f'\n    "is_streaming": true,\n    "body": {_one_per_line(events)}'
     if times is not None:
         inserted += f',\n    "event_ms": {_EVENT_LINE.encode(times)}'
+    if raw is not None:
+        inserted += f',\n    "raw": {_one_per_line(raw)}'
+    if ended is not None:
+        inserted += f',\n    "ended": {_EVENT_LINE.encode(ended)}'
     inserted += '\n  },\n  "recorded": '
     if text.count(_BEFORE_EVENTS) != 1:  # cannot happen with to_json's key order; be safe
         return jsonfast.pretty(recording.to_json(), recording.plain) + "\n"
     return text.replace(_BEFORE_EVENTS, inserted) + "\n"
+
+
+def _one_per_line(values: list[Any]) -> str:
+    lines = ",\n".join(f"      {_EVENT_LINE.encode(value)}" for value in values)
+    return f"[\n{lines}\n    ]" if values else "[]"
+
+
+def raw_json(chunk: bytes) -> str | dict[str, str]:
+    """Raw bytes as the file holds them: the text if it is UTF-8, else ``{"base64": ...}``."""
+    try:
+        return chunk.decode("utf-8")
+    except UnicodeDecodeError:
+        return {"base64": base64.b64encode(chunk).decode("ascii")}
+
+
+def _raw_bytes(value: Any, where: str, source: str) -> bytes:
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogatepass")
+    if isinstance(value, dict) and set(value) == {"base64"} and isinstance(value["base64"], str):
+        try:
+            return base64.b64decode(value["base64"], validate=True)
+        except binascii.Error:
+            pass
+    raise RecordingFileError(source, f'{where} is not a string or {{"base64": ...}} of bytes')
+
+
+def _raw_of(response: dict[str, Any], events: list[Any], streaming: bool, source: str) -> Any:
+    """``response.raw`` (version 3), as bytes: one per event, or one for the whole body."""
+    if "raw" not in response:
+        return None
+    value = response["raw"]
+    if not streaming:
+        return [_raw_bytes(value, "response.raw", source)]
+    if not isinstance(value, list) or len(value) != len(events):
+        raise RecordingFileError(
+            source, f"response.raw is not a list of {len(events)} events, one per response.body"
+        )
+    return [_raw_bytes(item, f"response.raw[{index}]", source) for index, item in enumerate(value)]
 
 
 def loads(
@@ -288,6 +363,10 @@ def from_json(
     recorded = document.get("recorded") or {}
     if not isinstance(recorded, dict):
         raise RecordingFileError(source, "recorded is not an object")
+    raw = _raw_of(response, events, is_streaming, source)
+    ended = response.get("ended", "complete")
+    if ended not in ENDINGS:
+        raise RecordingFileError(source, f"response.ended {ended!r} is not one of {ENDINGS}")
     recording = Recording(
         method=method,
         url=url,
@@ -307,7 +386,9 @@ def from_json(
         native=native,
         plain=plain,
         test=test,
-        headers_filtered=document.get("version") == FORMAT_VERSION,
+        raw=raw,
+        ended=ended,
+        headers_filtered=document.get("version") in (FORMAT_VERSION, RAW_FORMAT_VERSION),
     )
     problem = header_problem(recording.content_type, recording.response_headers)
     if problem is not None:

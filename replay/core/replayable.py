@@ -2,10 +2,11 @@
 
 ``header_problem`` runs on every load (a few headers): a header httpx cannot encode would
 otherwise fail inside the transport, where the SDK retries it and hides it behind "Connection
-error". ``body_problems`` is for failure paths and ``llm-playback verify`` only, never the hit
-path: text where JSON belongs (a body that is not JSON for a JSON content type, binary
-garbage such as a compressed body read as text, a stream element ``42`` or ``"garbage {"``)
-replays as it is, and when a test that read it fails, its report names the file.
+error". ``body_problems`` and ``raw_problems`` are for failure paths and ``llm-playback
+verify`` only, never the hit path: text where JSON belongs (a body that is not JSON for a
+JSON content type, binary garbage such as a compressed body read as text, a stream element
+``42`` or ``"garbage {"``) replays as it is, and when a test that read it fails, its report
+names the file.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from replay.core import sse, typed_events
 from replay.core.completeness import DONE, is_json_type
 
 
@@ -77,3 +79,34 @@ def _garbage(text: str) -> str:
     if text and odd / len(text) > 0.05:
         return "; it looks like binary data (a compressed body saved as text?)"
     return ""
+
+
+def raw_problems(
+    raw: list[bytes], events: list[Any], is_streaming: bool, content_type: str
+) -> list[tuple[int, str]]:
+    """Where the raw bytes a version-3 file keeps do not carry its typed events: replay sends
+    the bytes, readers and the SDK types read the events, and the two must agree. Each raw
+    event's SSE data (or the raw body) is held against its event's payload as JSON."""
+    found = []
+    for index, (chunk, element) in enumerate(zip(raw, events, strict=True)):
+        payload = typed_events.payload(element)
+        if is_streaming and content_type.startswith("text/event-stream"):
+            data = [event.data for event in sse.parse(chunk)]
+            if len(data) != 1:
+                found.append((index, f"holds {len(data)} server-sent events, not one"))
+                continue
+            text = data[0]
+        elif is_json_type(content_type) or not is_streaming:
+            text = chunk.decode("utf-8", "replace")
+        else:
+            continue  # NDJSON or other framing: the bytes are the body, nothing to hold them to
+        if isinstance(payload, str):
+            same = text == payload
+        else:
+            try:
+                same = json.loads(text) == payload
+            except ValueError:
+                same = False
+        if not same:
+            found.append((index, f"does not carry response.body[{index}]: {_shown(text)}"))
+    return found

@@ -83,6 +83,8 @@ def shaped_stream(http: Any, shaper: Shaper, recording: Recording, request: Any)
     delivery = shaper.body(
         list(recording.chunks()), recording.event_ms, recording.method, recording.endpoint
     )
+    if recording.ended == "cut":  # the server cut it: so does replay, after what it sent
+        delivery = Delivery(delivery.pieces, cut=True)
     return _stream_class(http)(delivery, started, read_timeout(request), request)
 
 

@@ -104,19 +104,27 @@ def _server_of(url: str) -> str:
 
 
 class _ReplayBody:
-    """A recorded body, chunk by chunk, to sync or async readers."""
+    """A recorded body, chunk by chunk, to sync or async readers; a body the server cut
+    (``ended: "cut"``) then ends with the error a client gets when that happens."""
 
     http: ClassVar[ModuleType]
 
-    def __init__(self, recording: Recording) -> None:
+    def __init__(self, recording: Recording, request: FlavourObject) -> None:
         self._recording = recording
+        self._request = request
 
     def __iter__(self) -> Iterator[bytes]:
         yield from self._recording.chunks()
+        self._end()
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         for chunk in self._recording.chunks():
             yield chunk
+        self._end()
+
+    def _end(self) -> None:
+        if self._recording.ended == "cut":
+            raise self.http.RemoteProtocolError(delivery.INCOMPLETE, request=self._request)
 
 
 class _RecordingBody:
@@ -269,7 +277,7 @@ class _Transport:
 
     def _replayed(self, request: FlavourObject, recording: Recording) -> FlavourObject:
         if self._shaper is None:
-            stream: Any = self._replay_body(recording)
+            stream: Any = self._replay_body(recording, request)
         else:
             stream = delivery.shaped_stream(self.http, self._shaper, recording, request)
         return self.http.Response(
