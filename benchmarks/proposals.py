@@ -65,16 +65,16 @@ def get_without_rehash(
     except FileNotFoundError:
         return None
     try:
-        document, plain = jsonfast.parse(data)
+        document, writer = jsonfast.parse(data)
     except ValueError as error:
         raise RecordingFileError(path, f"not valid JSON ({error})") from None
     stored = document.get("key") if isinstance(document, dict) else None
     if stored is None:  # a llama-stack file carries no key: check it the shipped way
-        return from_json(document, path, key, plain)
+        return from_json(document, path, key, writer)
     if stored != key:
         raise RecordingFileError(path, f"it answers request hash {stored}, but its name says")
     with patched(replay.core.recording, "request_key", lambda *args, **kwargs: key):
-        return from_json(document, path, key, plain)
+        return from_json(document, path, key, writer)
 
 
 def chunks_in_batches(self: Recording) -> Iterator[bytes]:

@@ -62,9 +62,9 @@ def test_parse_reads_what_json_reads(value: Any, ascii_only: bool) -> None:
     for use_orjson in (True, False):
         with orjson_installed(use_orjson):
             for each in given_:
-                parsed, plain = jsonfast.parse(each)
+                parsed, writer = jsonfast.parse(each)
                 assert same(parsed, json.loads(each))
-                assert not plain or use_orjson
+                assert writer is jsonfast.EXACT or use_orjson
 
 
 @settings(max_examples=400, deadline=None)
@@ -72,13 +72,13 @@ def test_parse_reads_what_json_reads(value: Any, ascii_only: bool) -> None:
 def test_writers_write_what_json_writes(value: Any, ascii_only: bool) -> None:
     """Whatever was read, plain or not, the text is json's (a lone surrogate fails as it
     fails with json: it has no UTF-8)."""
-    parsed, plain = jsonfast.parse(json_text(value, ascii_only))
+    parsed, given_writer = jsonfast.parse(json_text(value, ascii_only))
     compact = json.dumps(parsed, ensure_ascii=False, separators=(",", ":"))
     in_order = json.dumps(parsed, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-    for flag in {plain, False}:
-        assert_writes(partial(jsonfast.compact, parsed, flag), compact)
-        assert_writes(partial(jsonfast.sorted_compact, parsed, flag), in_order)
-        assert jsonfast.pretty(parsed, flag) == json.dumps(parsed, indent=2, ensure_ascii=False)
+    for writer in {given_writer, jsonfast.EXACT}:
+        assert_writes(partial(writer.compact, parsed), compact)
+        assert_writes(partial(writer.sorted_compact, parsed), in_order)
+        assert writer.pretty(parsed) == json.dumps(parsed, indent=2, ensure_ascii=False)
 
 
 @settings(max_examples=400, deadline=None)
@@ -118,9 +118,10 @@ def test_text_that_is_not_json_fails_as_json_fails(value: Any, cut: int, junk: s
 def test_what_orjson_reads_otherwise_is_read_as_json_reads_it(
     codec: str, text: bytes, value: Any
 ) -> None:
-    parsed, plain = jsonfast.parse(text)
+    parsed, writer = jsonfast.parse(text)
     assert same(parsed, value)
     assert same(parsed, json.loads(text))
+    plain = writer is jsonfast.FAST and jsonfast.orjson is not None
     assert plain is (jsonfast.orjson is not None and text == b'{"a": 1, "a": 2}')
 
 
@@ -133,11 +134,11 @@ def test_what_orjson_reads_otherwise_is_read_as_json_reads_it(
     ],
 )
 def test_floats_and_depth_are_written_as_json_writes_them(codec: str, value: Any) -> None:
-    parsed, plain = jsonfast.parse(json.dumps(value))
-    assert jsonfast.compact(parsed, plain) == json.dumps(
+    parsed, writer = jsonfast.parse(json.dumps(value))
+    assert writer.compact(parsed) == json.dumps(
         value, ensure_ascii=False, separators=(",", ":")
     ).encode("utf-8")
-    assert jsonfast.pretty(parsed, plain) == json.dumps(value, indent=2, ensure_ascii=False)
+    assert writer.pretty(parsed) == json.dumps(value, indent=2, ensure_ascii=False)
 
 
 @pytest.mark.parametrize(
@@ -172,8 +173,8 @@ def test_long_integers_are_told_from_fractions(text: str, flagged: bool) -> None
     ],
 )
 def test_plain_leaves_out_text_with_floats_below_1e_4(text: str, plain: bool) -> None:
-    assert jsonfast.parse(text)[1] is plain
-    assert jsonfast.parse(text.encode())[1] is plain
+    assert (jsonfast.parse(text)[1] is jsonfast.FAST) is plain
+    assert (jsonfast.parse(text.encode())[1] is jsonfast.FAST) is plain
 
 
 def test_deep_nesting_fails_as_json_fails(codec: str) -> None:
@@ -185,8 +186,8 @@ def test_deep_nesting_fails_as_json_fails(codec: str) -> None:
 def test_orjson_is_installed_and_used() -> None:
     """The speed the benchmarks report depends on it: a dependency on CPython."""
     assert jsonfast.orjson is not None
-    _, plain = jsonfast.parse(b'{"choices": [{"delta": {"content": "Hi"}}]}')
-    assert plain
+    _, writer = jsonfast.parse(b'{"choices": [{"delta": {"content": "Hi"}}]}')
+    assert writer is jsonfast.FAST and jsonfast.FAST is not jsonfast.EXACT
 
 
 @contextmanager

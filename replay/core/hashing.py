@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from replay.core import jsonfast
+from replay.core.jsonfast import EXACT, JsonWriter
 
 _DOUBLED_VERSION = re.compile(r"/(v\d+)(?:/\1)+(?=/|$)")
 # A base URL's version before an API's own pre-release version (google-genai pointed at
@@ -52,37 +53,40 @@ def canonical_json(value: Any) -> str:
     return json.dumps(canonical(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def canonical_bytes(value: Any, plain: bool = False) -> bytes:
-    """``canonical_json(value)`` as UTF-8. For a plain value (see ``jsonfast``) that holds no
-    float, canonical form changes nothing, and the sorted text comes from orjson."""
-    if plain:
-        text = jsonfast.sorted_compact(value, plain=True)
+def canonical_bytes(value: Any, writer: JsonWriter = EXACT) -> bytes:
+    """``canonical_json(value)`` as UTF-8. For a plain value (``writer`` is ``jsonfast.FAST``)
+    that holds no float, canonical form changes nothing, and the sorted text comes from
+    orjson."""
+    if writer is not EXACT:
+        text = writer.sorted_compact(value)
         if not jsonfast.may_hold_float(text):
             return text
     return canonical_json(value).encode("utf-8")
 
 
-def parse_body(content: bytes) -> tuple[Any, bool]:
-    """The request body as JSON when it is JSON, else as text (None when empty); and whether
-    it is plain JSON (``jsonfast.parse``)."""
+def parse_body(content: bytes) -> tuple[Any, JsonWriter]:
+    """The request body as JSON when it is JSON, else as text (None when empty); and the
+    writer that writes it exactly (``jsonfast.parse``)."""
     if not content:
-        return None, True
+        return None, jsonfast.FAST
     try:
         return jsonfast.parse(content)
     except ValueError:
-        return content.decode("utf-8", errors="replace"), False
+        return content.decode("utf-8", errors="replace"), EXACT
 
 
-def request_key(method: str, endpoint: str, query: str, body: Any, plain: bool = False) -> str:
-    """The sha256 hex digest that names a request's recordings. ``plain``: the body is plain
-    JSON (``jsonfast.parse`` says so), which only makes the hash quicker to compute."""
+def request_key(
+    method: str, endpoint: str, query: str, body: Any, writer: JsonWriter = EXACT
+) -> str:
+    """The sha256 hex digest that names a request's recordings. ``writer``: the one that
+    writes the body exactly (``jsonfast.parse``), which only makes the hash quicker."""
     canonical_request = {
         "method": method.upper(),
         "endpoint": normalize_endpoint(endpoint),
         "query": sorted(parse_qsl(query, keep_blank_values=True)),
         "body": body,
     }
-    return hashlib.sha256(canonical_bytes(canonical_request, plain)).hexdigest()
+    return hashlib.sha256(canonical_bytes(canonical_request, writer)).hexdigest()
 
 
 DROP = object()

@@ -19,8 +19,9 @@ NaN as ``null``; and writes floats below 1e-4 otherwise (``0.00001`` where ``jso
 - else reads it with orjson, and says the value is *plain* unless the text may hold a float
   below 1e-4 (``0.0000``, or a number with a negative exponent).
 
-A plain value is one that orjson writes exactly as ``json`` does, and the writers use orjson
-for it. What a plain value is combined with must be plain too: strings, integers, and floats
+A plain value is one that orjson writes exactly as ``json`` does: ``parse`` hands back
+``FAST``, the writer that uses orjson, for it, and ``EXACT`` (``json``) for any other. What a
+plain value is combined with must be plain too (``also``): strings, integers, and floats
 of 1e-4 or more (or zero).
 """
 
@@ -57,9 +58,65 @@ _COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 _SORTED = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
-def parse(text: bytes | str) -> tuple[Any, bool]:
-    """The JSON value of ``text``, and whether it is plain (see the module's text). Raises
-    what ``json.loads`` raises for text that is not JSON."""
+class JsonWriter:
+    """Writes JSON exactly as the standard library's ``json`` does. ``EXACT`` is one; ``FAST``
+    writes the same bytes through orjson, for the values ``parse`` found plain. A value's
+    reader hands back the writer that writes it exactly, and whoever holds the value (a
+    ``RequestInfo``, a ``Recording``) keeps that writer beside it: no flag to pass around."""
+
+    def compact(self, value: Any) -> bytes:
+        """``json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()``."""
+        return _COMPACT.encode(value).encode()
+
+    def sorted_compact(self, value: Any) -> bytes:
+        """As ``compact``, with the keys of every object sorted."""
+        return _SORTED.encode(value).encode()
+
+    def pretty(self, value: Any) -> str:
+        """``json.dumps(value, indent=2, ensure_ascii=False)``."""
+        return json.dumps(value, indent=2, ensure_ascii=False)
+
+    def also(self, other: JsonWriter) -> JsonWriter:
+        """The writer of a value made of one this writes and one ``other`` writes."""
+        return self if other is self else EXACT
+
+
+class _OrjsonWriter(JsonWriter):
+    """orjson's bytes for a plain value, which are ``json``'s; ``json`` where orjson cannot
+    (nested deeper than it goes)."""
+
+    def compact(self, value: Any) -> bytes:
+        try:
+            return orjson.dumps(value)
+        except orjson.JSONEncodeError:
+            return super().compact(value)
+
+    def sorted_compact(self, value: Any) -> bytes:
+        try:
+            return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+        except orjson.JSONEncodeError:
+            return super().sorted_compact(value)
+
+    def pretty(self, value: Any) -> str:
+        """The text orjson gives is looked at once more: this writes files, where what a
+        plain value was combined with is least sure."""
+        try:
+            text = orjson.dumps(value, option=orjson.OPT_INDENT_2)
+        except orjson.JSONEncodeError:
+            return super().pretty(value)
+        if _may_hold_small_float(text, text.translate(_CLASSES)):
+            return super().pretty(value)
+        return text.decode()
+
+
+EXACT = JsonWriter()
+FAST: JsonWriter = _OrjsonWriter() if orjson is not None else EXACT
+
+
+def parse(text: bytes | str) -> tuple[Any, JsonWriter]:
+    """The JSON value of ``text``, and the writer that writes it back exactly: ``FAST`` for a
+    plain value (see the module's text), else ``EXACT``. Raises what ``json.loads`` raises
+    for text that is not JSON."""
     if orjson is not None:
         data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
         classes = data.translate(_CLASSES)
@@ -69,48 +126,13 @@ def parse(text: bytes | str) -> tuple[Any, bool]:
             except orjson.JSONDecodeError:
                 pass  # json decides, with its own message (or reads NaN, BOMs, UTF-16 ...)
             else:
-                return value, not _may_hold_small_float(data, classes)
-    return json.loads(text), False
+                return value, EXACT if _may_hold_small_float(data, classes) else FAST
+    return json.loads(text), EXACT
 
 
 def loads(text: bytes | str) -> Any:
     """The JSON value of ``text``, exactly as ``json.loads`` reads it."""
     return parse(text)[0]
-
-
-def compact(value: Any, plain: bool = False) -> bytes:
-    """``value`` as compact UTF-8 JSON, unicode kept: ``json.dumps(value, ensure_ascii=False,
-    separators=(",", ":")).encode()``."""
-    if plain and orjson is not None:
-        try:
-            return orjson.dumps(value)
-        except orjson.JSONEncodeError:  # nested deeper than orjson goes
-            pass
-    return _COMPACT.encode(value).encode()
-
-
-def sorted_compact(value: Any, plain: bool = False) -> bytes:
-    """As ``compact``, with the keys of every object sorted."""
-    if plain and orjson is not None:
-        try:
-            return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
-        except orjson.JSONEncodeError:
-            pass
-    return _SORTED.encode(value).encode()
-
-
-def pretty(value: Any, plain: bool = False) -> str:
-    """``json.dumps(value, indent=2, ensure_ascii=False)``. The text orjson gives is looked at
-    once more: this writes files, where what a plain value was combined with is least sure."""
-    if plain and orjson is not None:
-        try:
-            text = orjson.dumps(value, option=orjson.OPT_INDENT_2)
-        except orjson.JSONEncodeError:
-            pass
-        else:
-            if not _may_hold_small_float(text, text.translate(_CLASSES)):
-                return text.decode()
-    return json.dumps(value, indent=2, ensure_ascii=False)
 
 
 def may_hold_long_integer(text: bytes | str) -> bool:

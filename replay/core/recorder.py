@@ -20,6 +20,7 @@ from typing import Any
 from replay.core import jsonfast, sse, typed_events
 from replay.core.completeness import complete_at_end, ends_stream
 from replay.core.content_decoding import BodyDecoder
+from replay.core.jsonfast import JsonWriter
 from replay.core.product import LIBRARY
 from replay.core.recording import Recording
 from replay.core.request import RequestInfo
@@ -97,15 +98,17 @@ class Recorder:
         if ends_stream(event.data):
             self._done = True
 
-    def _element(self, text: str) -> tuple[Any, bool]:
+    def _element(self, text: str) -> tuple[Any, JsonWriter]:
         """A JSON object or array as stored JSON (typed when known); anything else, JSON
-        scalars included, as its text, so that it replays exactly as sent. And whether the
-        element is plain JSON (``jsonfast``)."""
+        scalars included, as its text, so that it replays exactly as sent. And the writer that
+        writes the element exactly (``jsonfast``)."""
         try:
-            value, plain = jsonfast.parse(text)
+            value, writer = jsonfast.parse(text)
         except ValueError:
-            return text, True
-        return (self._typed(value), plain) if isinstance(value, dict | list) else (text, True)
+            return text, jsonfast.FAST
+        if isinstance(value, dict | list):
+            return self._typed(value), writer
+        return text, jsonfast.FAST
 
     def _typed(self, value: Any) -> Any:
         element = typed_events.encode(value, self.request.endpoint)
@@ -128,16 +131,18 @@ class Recorder:
         if self.is_streaming:
             # "[DONE]" stays text; an event's name and id stay beside its element
             elements = [
-                (typed_events.named(element, event.event, event.id), plain)
+                (typed_events.named(element, event.event, event.id), writer)
                 for event in self._events
-                for element, plain in [self._element(event.data)]
+                for element, writer in [self._element(event.data)]
             ]
             event_ms = self._event_ms
         else:
             text = b"".join(self._body).decode("utf-8", errors="replace")
             elements, event_ms = [self._element(text)], [self._elapsed_ms()]
         events = [element for element, _ in elements]
-        plain = self.request.plain and all(plain for _, plain in elements)
+        writer = self.request.writer
+        for _, each in elements:
+            writer = writer.also(each)
         first = typed_events.payload(events[0]) if events else None
         server_model = first.get("model") if isinstance(first, dict) else None
         body = self.request.body
@@ -161,6 +166,6 @@ class Recorder:
                 "server_model": self.served_model or server_model,
                 "by": LIBRARY,
             },
-            plain=plain,
+            writer=writer,
             hashed=self.request.key,
         )

@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 
 from replay.core import jsonfast, sse, typed_events
 from replay.core.hashing import normalize_endpoint, request_key, without_fields
+from replay.core.jsonfast import EXACT, JsonWriter
 from replay.core.replayable import header_problem
 from replay.core.request import RequestInfo
 from replay.errors import RecordingFileError
@@ -104,8 +105,9 @@ class Recording:
     recorded: dict[str, Any] = field(default_factory=dict)
     source: str | None = None
     native: bool = True  # False when read from a llama-stack recorder file
-    # Every value is plain JSON (``jsonfast``): then orjson may write it. Not in the file.
-    plain: bool = field(default=False, compare=False)
+    # The writer that writes every value of it exactly (``jsonfast``: FAST when all of them
+    # are plain JSON, which orjson writes as json does). Not in the file.
+    writer: JsonWriter = field(default=EXACT, compare=False)
     test: str | None = None  # the pytest node id of the test that made it; None: shared
     # The request hash, once known: given by whoever hashed the request already (the
     # recorder), else computed on first use. A caller that changes the request of a
@@ -140,7 +142,7 @@ class Recording:
         stores)."""
         body = without_fields(self.body, self.ignored)
         query = urlsplit(self.url).query
-        return request_key(self.method, self.endpoint, query, body, self.plain)
+        return request_key(self.method, self.endpoint, query, body, self.writer)
 
     def check_answers(self, request: RequestInfo) -> None:
         """RecordingFileError unless this recording, found by ``request``'s hash, was made for
@@ -171,18 +173,19 @@ class Recording:
             yield from self.raw
             return
         if not self.is_streaming:
-            yield _wire_bytes(typed_events.payload(self.events[0]), self.plain)
+            value = typed_events.payload(self.events[0])
+            yield value.encode("utf-8") if isinstance(value, str) else self.writer.compact(value)
             return
-        compact, plain = jsonfast.compact, self.plain  # once per event: kept local
+        compact = self.writer.compact  # once per event: kept local
         for element in self.events:
             value = typed_events.payload(element)
             event, id = typed_events.event_of(element)
             if isinstance(value, str):  # "[DONE]", or text that was not JSON: may span lines
                 yield sse.render(value, event, id)
             elif event is None and id is None:  # compact JSON has no line breaks
-                yield b"data: " + compact(value, plain) + b"\n\n"
+                yield b"data: " + compact(value) + b"\n\n"
             else:
-                yield sse.render(compact(value, plain).decode(), event, id)
+                yield sse.render(compact(value).decode(), event, id)
 
     def to_json(self) -> dict[str, Any]:
         """The file's JSON object, keys in a fixed order."""
@@ -236,11 +239,11 @@ def dumps(recording: Recording) -> str:
     thousand events are a thousand lines."""
     document = recording.to_json()
     if not recording.is_streaming:
-        return jsonfast.pretty(document, recording.plain) + "\n"
+        return recording.writer.pretty(document) + "\n"
     response = document["response"]
     events, times = response.pop("body"), response.pop("event_ms", None)
     raw, ended = response.pop("raw", None), response.pop("ended", None)
-    text = jsonfast.pretty(document, recording.plain)
+    text = recording.writer.pretty(document)
     inserted = f'\n    "is_streaming": true,\n    "body": {_one_per_line(events)}'
     if times is not None:
         inserted += f',\n    "event_ms": {_EVENT_LINE.encode(times)}'
@@ -250,7 +253,7 @@ def dumps(recording: Recording) -> str:
         inserted += f',\n    "ended": {_EVENT_LINE.encode(ended)}'
     inserted += '\n  },\n  "recorded": '
     if text.count(_BEFORE_EVENTS) != 1:  # cannot happen with to_json's key order; be safe
-        return jsonfast.pretty(recording.to_json(), recording.plain) + "\n"
+        return recording.writer.pretty(recording.to_json()) + "\n"
     return text.replace(_BEFORE_EVENTS, inserted) + "\n"
 
 
@@ -298,16 +301,19 @@ def loads(
     """A recording from file text, native or llama-stack; RecordingFileError names the problem.
     With ``expected_key``, the recording must answer that request hash."""
     try:
-        document, plain = jsonfast.parse(text)
+        document, writer = jsonfast.parse(text)
     except (ValueError, RecursionError) as error:
         raise RecordingFileError(source, f"not valid JSON ({error})") from None
-    return from_json(document, source, expected_key, plain)
+    return from_json(document, source, expected_key, writer)
 
 
 def from_json(
-    document: Any, source: str = "<string>", expected_key: str | None = None, plain: bool = False
+    document: Any,
+    source: str = "<string>",
+    expected_key: str | None = None,
+    writer: JsonWriter = EXACT,
 ) -> Recording:
-    """A recording from a parsed file (``plain``: parsed by ``jsonfast`` as plain JSON)."""
+    """A recording from a parsed file (``writer``: the one ``jsonfast.parse`` handed back)."""
     if not isinstance(document, dict):
         raise RecordingFileError(
             source, f"the top level is a JSON {_kind(document)}, not an object"
@@ -384,7 +390,7 @@ def from_json(
         recorded=dict(recorded),
         source=source,
         native=native,
-        plain=plain,
+        writer=writer,
         test=test,
         raw=raw,
         ended=ended,
@@ -416,10 +422,6 @@ def _edited(stored_key: object, key: str) -> str:
         f"its key {stored_key!r} does not match its request (hash {key}); "
         "the request was edited by hand"
     )
-
-
-def _wire_bytes(value: Any, plain: bool) -> bytes:
-    return value.encode("utf-8") if isinstance(value, str) else jsonfast.compact(value, plain)
 
 
 def _section(document: dict[str, Any], name: str, source: str) -> dict[str, Any]:

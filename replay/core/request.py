@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from replay.core.hashing import normalize_endpoint, parse_body, request_key, without_fields
+from replay.core.jsonfast import EXACT, JsonWriter
 from replay.core.redaction import REDACTED, Redaction
 
 
@@ -24,7 +25,7 @@ class RequestInfo:
     raw_headers: list[tuple[str, str]] = field(default_factory=list)
     redaction: Redaction = field(default_factory=Redaction)
     ignored: tuple[str, ...] = ()
-    plain: bool = False  # the body is plain JSON (replay.core.jsonfast)
+    writer: JsonWriter = EXACT  # the one that writes the body exactly (replay.core.jsonfast)
 
     @property
     def headers(self) -> list[tuple[str, str]]:
@@ -53,7 +54,7 @@ def request_info(
     url = redaction.url(url)  # no password, no query parameter named like a secret
     parts = urlsplit(url)
     endpoint = normalize_endpoint(parts.path)
-    parsed, plain = parse_body(content)
+    parsed, writer = parse_body(content)
     body = redaction.body(parsed, content)
     return RequestInfo(
         method=method.upper(),
@@ -61,9 +62,9 @@ def request_info(
         endpoint=endpoint,
         query=parts.query,
         body=body,
-        key=request_key(method, endpoint, parts.query, without_fields(body, ignored), plain),
+        key=request_key(method, endpoint, parts.query, without_fields(body, ignored), writer),
         raw_headers=headers,
         redaction=redaction,
         ignored=ignored,
-        plain=plain,
+        writer=writer,
     )
