@@ -640,6 +640,25 @@ def test_prune_lists_then_deletes_only_unused_recordings(
     assert run(capsys, "--dir", folder, "prune")[1].startswith("nothing to prune")
 
 
+def test_prune_reads_the_usage_a_0_1_run_kept_under_the_old_cache_key(
+    capsys: pytest.CaptureFixture[str], folder: Path
+) -> None:
+    """0.1 kept the usage under ``llm-replay/last-run``: read until 0.3, when the new key
+    has none, so that a suite run before the upgrade can still be pruned."""
+    owned = recordings_by_test(folder)
+    tests = sorted(owned)
+    keep_usage(
+        folder, Usage(True, dict.fromkeys(tests, "passed"), {t: owned[t] for t in tests[1:]})
+    )
+    cache = folder.parent / ".pytest_cache"
+    old = cache / "v" / "llm-replay" / "last-run"
+    old.parent.mkdir(parents=True)
+    (cache / CACHE_FILE).rename(old)
+    code, out, _ = run(capsys, "--dir", folder, "prune")
+    assert code == 0
+    assert [line.strip() for line in out.splitlines()[1:-1]] == sorted(owned[tests[0]])
+
+
 def test_prune_after_a_partial_run_judges_only_the_tests_it_ran(
     capsys: pytest.CaptureFixture[str], folder: Path
 ) -> None:
