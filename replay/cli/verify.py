@@ -57,18 +57,13 @@ def check(entry: Entry) -> tuple[list[str], list[str]]:
     shape = body_problems(
         recording.events, recording.is_streaming, recording.content_type, recording.status
     )
-    for index, problem in shape[:1]:
-        more = f" (and {len(shape) - 1} more elements)" if len(shape) > 1 else ""
-        where = f"response.body[{index}]" if recording.is_streaming else "response.body"
-        problems.append(f"{where} {problem}{more}")
+    problems += _first(shape, "response.body", recording.is_streaming, "more elements")
     if recording.raw is not None:
         disagree = raw_problems(
             recording.raw, recording.events, recording.is_streaming, recording.content_type
         )
-        for index, problem in disagree[:1]:
-            more = f" (and {len(disagree) - 1} more)" if len(disagree) > 1 else ""
-            where = f"response.raw[{index}]" if recording.is_streaming else "response.raw"
-            problems.append(f"{where} {problem}{more}: replay sends the raw bytes")
+        found = _first(disagree, "response.raw", recording.is_streaming, "more")
+        problems += [f"{problem}: replay sends the raw bytes" for problem in found]
     with openai_needed():
         failures = typed_events.invalid_elements(recording.events)
     if failures:
@@ -110,6 +105,15 @@ def check(entry: Entry) -> tuple[list[str], list[str]]:
         )
         warnings.append(f"the stream has no {DONE} end marker ({why}); it replays as it is")
     return problems, warnings
+
+
+def _first(found: list[tuple[int, str]], field: str, streamed: bool, others: str) -> list[str]:
+    """The first of ``found`` (index, problem) as a line that names its place in ``field``
+    and counts the rest; none when nothing was found."""
+    for index, problem in found[:1]:
+        more = f" (and {len(found) - 1} {others})" if len(found) > 1 else ""
+        return [f"{field}[{index}] {problem}{more}" if streamed else f"{field} {problem}{more}"]
+    return []
 
 
 def _expected_place(name: str, recording: Recording) -> str | None:
