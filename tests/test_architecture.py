@@ -194,3 +194,29 @@ def test_no_module_is_named_like_a_standard_library_module() -> None:
         if path.stem in sys.stdlib_module_names and not path.stem.startswith("__")
     ]
     assert clashing == []
+
+
+def test_names_of_the_modules_that_became_packages_still_import() -> None:
+    """0.1's ``replay.store``, ``replay.shaping`` and ``replay.cli`` were modules: their names
+    still import from the packages, which load the modules only when a name is asked for."""
+    import subprocess
+
+    program = (
+        "import sys\n"
+        "import replay.store, replay.shaping, replay.cli\n"
+        "assert 'replay.store.directory' not in sys.modules, 'imported eagerly'\n"
+        "from replay.store import DirectoryStore, MemoryStore, write_atomic\n"
+        "from replay.shaping import Shaper, Shaping, seed_of_test, shaper_of_test\n"
+        "from replay.cli import build_parser, main\n"
+        "import replay\n"
+        "assert DirectoryStore is replay.DirectoryStore and Shaping is replay.Shaping\n"
+        "assert main is sys.modules['replay.cli.command_line'].main\n"
+        "try:\n"
+        "    replay.store.Nothing\n"
+        "except AttributeError as error:\n"
+        "    assert \"'replay.store' has no attribute 'Nothing'\" in str(error)\n"
+        "else:\n"
+        "    raise AssertionError('no error')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

@@ -15,7 +15,7 @@ from typing import Any
 import openai
 import pytest
 
-from replay.cli.main import main
+from replay.cli.command_line import main
 from replay.core import typed_events
 from replay.core.hashing import request_key
 from replay.core.http_flavours import default_flavour, flavour_module

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from replay.cli.main import main as llm_replay_main
+from replay.cli.command_line import main as llm_replay_main
 from replay.core.recording import loads
 from replay.player import Player
 from replay.plugin.handle import LLMReplay

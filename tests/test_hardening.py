@@ -24,7 +24,7 @@ from typing import Any
 import openai
 import pytest
 
-from replay.cli.main import main as llm_replay
+from replay.cli.command_line import main as llm_replay
 from replay.core.http_flavours import default_flavour, flavour_module
 from replay.core.recording import Recording, from_json, loads
 from replay.core.redaction import REDACTED, Redaction

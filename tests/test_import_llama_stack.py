@@ -19,7 +19,7 @@ import anthropic
 import openai
 import pytest
 
-from replay.cli.main import main
+from replay.cli.command_line import main
 from replay.core import sse, typed_events
 from replay.core.http_flavours import default_flavour, flavour_module
 from replay.core.recording import loads

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from replay.cli.main import main
+from replay.cli.command_line import main
 from replay.cli.project_settings import find_project_settings
 
 REPO = Path(__file__).resolve().parents[1]

@@ -243,7 +243,7 @@ def test_anthropic_and_responses_record_then_replay_without_network(
             assert body[-1]["__event__"] == "response.completed"
             assert body[-1]["__type__"].endswith("ResponseCompletedEvent")
     # every recorded value is of its SDK type: llm-playback verify agrees
-    from replay.cli.main import main as llm_replay_main
+    from replay.cli.command_line import main as llm_replay_main
 
     assert llm_replay_main(["--dir", str(recordings), "verify"]) == 0
 

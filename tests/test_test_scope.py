@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from replay.cli.main import main
+from replay.cli.command_line import main
 from replay.core.recording import loads
 from replay.engines.llama_cpp_python import LlamaServer
 from tests.conftest import BLOCK_NETWORK, recording_files

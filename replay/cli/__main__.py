@@ -1,5 +1,5 @@
 """``python -m replay.cli``: the ``llm-playback`` command."""
 
-from replay.cli.main import main
+from replay.cli.command_line import main
 
 raise SystemExit(main())

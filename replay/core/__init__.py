@@ -6,7 +6,8 @@ every call (``volatile``); redaction and the secret scan (``redaction``, ``secre
 when a response is complete (``completeness``, ``content_decoding``) and replayable
 (``replayable``); the recorder's tap (``recorder``); the answer reassembled from events
 (``reassembly``); the JSON diff of a miss (``json_diff``); the record modes, the session's
-counts, and which HTTP module (httpx or httpx2) an SDK speaks (``http_flavours``).
+counts, and which HTTP module (httpx or httpx2) an SDK speaks (``http_flavours``); the product's
+names and version (``product``); names a package answers on first use (``lazy_names``).
 
 May import: ``replay.errors`` and itself. Everything else imports it.
 """

@@ -5,3 +5,15 @@ test (``directory``, ``layout``), recordings in memory (``memory``), bounded rea
 
 May import: ``replay.errors``, ``replay.core``.
 """
+
+from replay.core.lazy_names import lazy_names
+
+# The names 0.1's ``replay.store`` module held, from the modules that hold them now.
+__getattr__ = lazy_names(
+    __name__,
+    {
+        "DirectoryStore": "replay.store.directory",
+        "MemoryStore": "replay.store.memory",
+        "write_atomic": "replay.store.directory",
+    },
+)
