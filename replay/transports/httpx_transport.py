@@ -65,23 +65,27 @@ def replay_transport(
 def transport_class(flavour: Flavour) -> type[_Transport]:
     """The transport class of a flavour, built once per module object (a test harness that
     re-imports httpx gets classes of the new module)."""
-    return _classes(flavour_module(flavour))[0]
+    return _transport_class(flavour_module(flavour))
 
 
 @cache
-def _classes(http: ModuleType) -> tuple[type[_Transport], type[_ReplayBody], type[_RecordingBody]]:
-    """The flavour's transport and body-stream classes: ours first, the flavour's bases after."""
+def _transport_class(http: ModuleType) -> type[_Transport]:
+    """The flavour's transport class and the body-stream classes it answers with: ours first,
+    the flavour's bases after."""
     streams = (http.SyncByteStream, http.AsyncByteStream)
-    transports = (http.BaseTransport, http.AsyncBaseTransport)
-    namespace = {"http": http, "__module__": __name__}
-    made = (
-        type("LLMReplayTransport", (_Transport, *transports), dict(namespace)),
-        type("ReplayStream", (_ReplayBody, *streams), dict(namespace)),
-        type("RecordingStream", (_RecordingBody, *streams), dict(namespace)),
+
+    def made(name: str, ours: type, bases: tuple[type, ...], **more: Any) -> Any:
+        cls = type(name, (ours, *bases), {"http": http, "__module__": __name__, **more})
+        cls.__qualname__ = f"{name}[{http.__name__}]"
+        return cls
+
+    return made(  # type: ignore[no-any-return]
+        "LLMReplayTransport",
+        _Transport,
+        (http.BaseTransport, http.AsyncBaseTransport),
+        replay_body=made("ReplayStream", _ReplayBody, streams),
+        recording_body=made("RecordingStream", _RecordingBody, streams),
     )
-    for cls in made:
-        cls.__qualname__ = f"{cls.__name__}[{http.__name__}]"
-    return made
 
 
 @cache
@@ -175,6 +179,8 @@ class _Transport:
     """Answers from recordings, or from the real server through ``real``/``async_real``."""
 
     http: ClassVar[ModuleType]
+    replay_body: ClassVar[type[_ReplayBody]]  # the flavour's, set by _transport_class
+    recording_body: ClassVar[type[_RecordingBody]]
 
     def __init__(
         self,
@@ -190,7 +196,6 @@ class _Transport:
         # Made here: one per event loop, keyed by the loop's id, with the loop's weakref.
         self._per_loop: dict[int, tuple[weakref.ref[Any] | None, Any]] = {}
         self._shaper = _shaper_for(player, shaping)
-        _, self._replay_body, self._recording_body = _classes(self.http)
 
     def handle_request(self, request: FlavourObject, via: Any = None) -> FlavourObject:
         """``via``: the application's own transport, when its request was intercepted:
@@ -277,7 +282,7 @@ class _Transport:
 
     def _replayed(self, request: FlavourObject, recording: Recording) -> FlavourObject:
         if self._shaper is None:
-            stream: Any = self._replay_body(recording, request)
+            stream: Any = self.replay_body(recording, request)
         else:
             stream = delivery.shaped_stream(self.http, self._shaper, recording, request)
         return self.http.Response(
@@ -312,7 +317,7 @@ class _Transport:
         return self.http.Response(
             status_code=response.status_code,
             headers=headers,
-            stream=self._recording_body(response.stream, recorder, self.player, route.index),
+            stream=self.recording_body(response.stream, recorder, self.player, route.index),
             extensions=response.extensions,
             request=request,
         )
