@@ -7,8 +7,7 @@ replays.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from replay.core.recording import Recording, dumps, loads
@@ -28,7 +27,9 @@ if TYPE_CHECKING:
     from replay.store.memory import MemoryStore
     from replay.transports.httpx_transport import replay_transport
 
+from replay.core.lazy_names import lazy_names
 from replay.core.product import VERSION as __version__
+from replay.errors import deprecated
 
 _WHERE = {
     "CutAfter": "replay.shaping.faults",
@@ -74,9 +75,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _WHERE:
-        from replay.errors import deprecated
-
-        return deprecated(__name__, name)
-    return getattr(importlib.import_module(_WHERE[name]), name)
+__getattr__ = lazy_names(__name__, _WHERE, deprecated)

@@ -9,12 +9,19 @@ from collections.abc import Callable
 from typing import Any
 
 
-def lazy_names(package: str, where: dict[str, str]) -> Callable[[str], Any]:
-    """A module ``__getattr__`` for ``package``: each name of ``where`` from its module."""
+def lazy_names(
+    package: str,
+    where: dict[str, str],
+    otherwise: Callable[[str, str], Any] | None = None,
+) -> Callable[[str], Any]:
+    """A module ``__getattr__`` for ``package``: each name of ``where`` from its module; any
+    other name from ``otherwise(package, name)`` (say, a deprecated one), else AttributeError."""
 
     def __getattr__(name: str) -> Any:
-        if name not in where:
-            raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        return getattr(importlib.import_module(where[name]), name)
+        if name in where:
+            return getattr(importlib.import_module(where[name]), name)
+        if otherwise is not None:
+            return otherwise(package, name)
+        raise AttributeError(f"module {package!r} has no attribute {name!r}")
 
     return __getattr__
