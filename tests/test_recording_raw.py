@@ -21,6 +21,7 @@ import pytest
 
 from replay.core.http_flavours import flavour_module
 from replay.core.recording import RAW_FORMAT_VERSION, Recording, dumps, loads
+from replay.core.replayable import raw_problems
 from replay.errors import RecordingFileError
 from replay.player import Player
 from replay.store.memory import MemoryStore
@@ -120,6 +121,9 @@ def test_a_body_that_is_not_utf8_replays_byte_for_byte(flavour: str) -> None:
     text = dumps(recording)
     assert json.loads(text)["response"]["raw"].keys() == {"base64"}
     assert replayed(loads(text), flavour) == ([audio], None)
+    # nothing for verify to hold the bytes against: no problem (a text body is compared)
+    assert raw_problems([audio], [""], False, "audio/mpeg") == []
+    assert raw_problems([b"other"], ["said"], False, "text/plain") != []
 
 
 @pytest.mark.parametrize("flavour", FLAVOURS)

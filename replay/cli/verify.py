@@ -110,10 +110,11 @@ def check(entry: Entry) -> tuple[list[str], list[str]]:
 def _first(found: list[tuple[int, str]], field: str, streamed: bool, others: str) -> list[str]:
     """The first of ``found`` (index, problem) as a line that names its place in ``field``
     and counts the rest; none when nothing was found."""
-    for index, problem in found[:1]:
-        more = f" (and {len(found) - 1} {others})" if len(found) > 1 else ""
-        return [f"{field}[{index}] {problem}{more}" if streamed else f"{field} {problem}{more}"]
-    return []
+    if not found:
+        return []
+    index, problem = found[0]
+    more = f" (and {len(found) - 1} {others})" if len(found) > 1 else ""
+    return [f"{field}[{index}] {problem}{more}" if streamed else f"{field} {problem}{more}"]
 
 
 def _expected_place(name: str, recording: Recording) -> str | None:

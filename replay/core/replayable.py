@@ -97,7 +97,10 @@ def raw_problems(
                 continue
             text = data[0]
         elif is_json_type(content_type) or not is_streaming:
-            text = chunk.decode("utf-8", "replace")
+            try:
+                text = chunk.decode("utf-8")
+            except UnicodeDecodeError:
+                continue  # bytes no event can say (audio, an image): what raw is for
         else:
             continue  # NDJSON or other framing: the bytes are the body, nothing to hold them to
         if isinstance(payload, str):
